@@ -1,0 +1,335 @@
+//! The three-way merge of one record, field by field.
+//!
+//! Each side's current value is compared with that side's value at the last
+//! successful sync (the base): a field "changed" on a side when its value
+//! differs from that side's base, never because a timestamp moved. The base
+//! keeps both sides' views, as each side gave them back after the last
+//! write, so a lossy side (Notion reformatting a value, a checkbox that
+//! cannot be empty) never looks like an edit and never echoes back.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ContactPolicy;
+use crate::contact::{dialer_projection, ContactId};
+use crate::fields::Strategy;
+use crate::schema::Mapping;
+use crate::time::floor_to_minute;
+use crate::value::{FieldMap, Value};
+
+/// A record's state at its last successful sync.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Base {
+    pub contact_id: ContactId,
+    pub page_id: Option<String>,
+    /// Each field as the dialer held it after the last sync.
+    pub dialer: FieldMap,
+    /// Each field as Notion held it after the last sync.
+    pub notion: FieldMap,
+    /// Keys of the calls already appended to Notion's call log.
+    #[serde(default)]
+    pub logged_calls: BTreeSet<String>,
+    #[serde(default)]
+    pub status: RecordStatus,
+    pub synced_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    #[default]
+    Active,
+    /// The page is in Notion's trash; the contact is kept, marked archived.
+    ArchivedInNotion,
+    /// The contact was deleted in the dialer; the page was archived. A
+    /// tombstone, so the record never comes back from either side.
+    DeletedInDialer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Dialer,
+    Notion,
+}
+
+/// A field changed on both sides to different values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    pub field: String,
+    /// The value both sides agreed on at the last sync (the dialer's view).
+    pub base: Option<Value>,
+    pub dialer: Value,
+    pub notion: Value,
+    pub dialer_edited_at: Option<DateTime<Utc>>,
+    pub notion_edited_at: DateTime<Utc>,
+    /// Which side the policy applied, or `None` when it waits for a person.
+    pub applied: Option<Side>,
+    /// Why: "dialer edited later", "policy: notion wins", ...
+    pub reason: String,
+}
+
+/// A value the sync replaced. Never dropped: reported, and stored with the
+/// record's history so it can be restored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LostValue {
+    pub field: String,
+    /// The side whose value was replaced.
+    pub side: Side,
+    pub value: Value,
+    pub replaced_by: Value,
+    pub reason: String,
+}
+
+/// One record's two sides as the merge sees them.
+#[derive(Clone, Debug)]
+pub struct MergeInput<'a> {
+    pub base: Option<&'a Base>,
+    pub dialer: &'a FieldMap,
+    pub dialer_edited_at: Option<DateTime<Utc>>,
+    pub notion: &'a FieldMap,
+    pub notion_edited_at: DateTime<Utc>,
+}
+
+/// What the merge decided for one record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldMerge {
+    pub to_notion: FieldMap,
+    pub to_dialer: FieldMap,
+    pub conflicts: Vec<FieldConflict>,
+    pub lost: Vec<LostValue>,
+    /// Each side's view once the writes are done: the next base.
+    pub base_dialer: FieldMap,
+    pub base_notion: FieldMap,
+}
+
+impl FieldMerge {
+    pub fn has_writes(&self) -> bool {
+        !self.to_notion.is_empty() || !self.to_dialer.is_empty()
+    }
+}
+
+/// Merges every field the mapping exchanges.
+pub fn merge_fields(
+    input: &MergeInput,
+    mapping: &Mapping,
+    policy: ContactPolicy,
+    now: DateTime<Utc>,
+) -> FieldMerge {
+    let mut out = FieldMerge::default();
+    for f in &mapping.fields {
+        let key = f.spec.key;
+        if matches!(f.spec.strategy, Strategy::Key | Strategy::CreatedTime) {
+            continue;
+        }
+        let d = input.dialer.get(key).cloned().unwrap_or(Value::Empty);
+        let n = input.notion.get(key).cloned().unwrap_or(Value::Empty);
+        let base_d = input
+            .base
+            .map(|b| b.dialer.get(key).cloned().unwrap_or(Value::Empty));
+        let base_n = input
+            .base
+            .map(|b| b.notion.get(key).cloned().unwrap_or(Value::Empty));
+        let to_n = |v: &Value| mapping.projection(key, v);
+        let to_d = |v: &Value| dialer_projection(f.spec.kind, v, mapping.zone);
+        let same = d == n || to_n(&d) == n || to_d(&n) == d;
+        let changed_d = base_d.as_ref() != Some(&d);
+        let changed_n = base_n.as_ref() != Some(&n);
+
+        let winner: Option<Side> = match f.spec.strategy {
+            Strategy::DialerOwned => {
+                if to_n(&d) != n && changed_n && !n.is_empty() {
+                    out.lost.push(LostValue {
+                        field: key.into(),
+                        side: Side::Notion,
+                        value: n.clone(),
+                        replaced_by: d.clone(),
+                        reason: "call data comes from the dialer".into(),
+                    });
+                }
+                Some(Side::Dialer)
+            }
+            Strategy::NotionOwned => {
+                if to_d(&n) != d && changed_d && !d.is_empty() {
+                    out.lost.push(LostValue {
+                        field: key.into(),
+                        side: Side::Dialer,
+                        value: d.clone(),
+                        replaced_by: n.clone(),
+                        reason: "Notion's own fields are read-only in the dialer".into(),
+                    });
+                }
+                Some(Side::Notion)
+            }
+            Strategy::ContactInfo => {
+                if same {
+                    None
+                } else if input.base.is_none() && (d.is_empty() || n.is_empty()) {
+                    // A first match where one side simply lacks the value: fill the gap.
+                    Some(if d.is_empty() {
+                        Side::Notion
+                    } else {
+                        Side::Dialer
+                    })
+                } else {
+                    match (changed_d, changed_n) {
+                        (false, false) => None,
+                        (true, false) => Some(Side::Dialer),
+                        (false, true) => Some(Side::Notion),
+                        (true, true) => {
+                            let (applied, reason) = decide(
+                                policy,
+                                input.dialer_edited_at.unwrap_or(now),
+                                input.notion_edited_at,
+                            );
+                            out.conflicts.push(FieldConflict {
+                                field: key.into(),
+                                base: base_d.clone(),
+                                dialer: d.clone(),
+                                notion: n.clone(),
+                                dialer_edited_at: input.dialer_edited_at,
+                                notion_edited_at: input.notion_edited_at,
+                                applied,
+                                reason,
+                            });
+                            if let Some(side) = applied {
+                                let (value, replaced_by) = match side {
+                                    Side::Dialer => (n.clone(), d.clone()),
+                                    Side::Notion => (d.clone(), n.clone()),
+                                };
+                                out.lost.push(LostValue {
+                                    field: key.into(),
+                                    side: other(side),
+                                    value,
+                                    replaced_by,
+                                    reason: "conflict".into(),
+                                });
+                            }
+                            applied
+                        }
+                    }
+                }
+            }
+            Strategy::Key | Strategy::CreatedTime => None,
+        };
+
+        let (mut next_d, mut next_n) = (d.clone(), n.clone());
+        if let Some(side) = winner {
+            let value = match side {
+                Side::Dialer => &d,
+                Side::Notion => &n,
+            };
+            if f.spec.strategy != Strategy::NotionOwned && to_n(value) != n {
+                out.to_notion.insert(key.into(), value.clone());
+                next_n = to_n(value);
+            }
+            if f.spec.strategy != Strategy::DialerOwned && to_d(value) != d {
+                out.to_dialer.insert(key.into(), value.clone());
+                next_d = to_d(value);
+            }
+        }
+        out.base_dialer.insert(key.into(), next_d);
+        out.base_notion.insert(key.into(), next_n);
+    }
+    out
+}
+
+fn other(side: Side) -> Side {
+    match side {
+        Side::Dialer => Side::Notion,
+        Side::Notion => Side::Dialer,
+    }
+}
+
+/// The policy's choice for a true conflict. Notion's edit times are rounded
+/// down to the minute, so the dialer's time is compared at the same
+/// precision; a tie goes to the dialer, the system the calls are made in,
+/// so a retried run always picks the same side.
+fn decide(
+    policy: ContactPolicy,
+    dialer_at: DateTime<Utc>,
+    notion_at: DateTime<Utc>,
+) -> (Option<Side>, String) {
+    match policy {
+        ContactPolicy::DialerWins => (Some(Side::Dialer), "policy: dialer wins".into()),
+        ContactPolicy::NotionWins => (Some(Side::Notion), "policy: Notion wins".into()),
+        ContactPolicy::Ask => (None, "policy: ask; both sides left as they are".into()),
+        ContactPolicy::LastEditWins => {
+            let (d, n) = (floor_to_minute(dialer_at), floor_to_minute(notion_at));
+            if d > n {
+                (Some(Side::Dialer), "the dialer was edited later".into())
+            } else if n > d {
+                (Some(Side::Notion), "Notion was edited later".into())
+            } else {
+                (
+                    Some(Side::Dialer),
+                    "edited in the same minute; the dialer wins ties".into(),
+                )
+            }
+        }
+    }
+}
+
+/// A person's answer to a conflict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "choice", rename_all = "snake_case")]
+pub enum Resolution {
+    /// Every conflicting field takes Notion's value.
+    KeepNotion,
+    /// Every conflicting field takes the dialer's value.
+    KeepDialer,
+    /// Field by field: a side, or a value typed by the person.
+    Merge {
+        fields: std::collections::BTreeMap<String, FieldChoice>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldChoice {
+    Dialer,
+    Notion,
+    Value(Value),
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("the merge leaves '{0}' without a choice: pick dialer, notion or a value for it")]
+    MissingChoice(String),
+    #[error("'{0}' is not one of this conflict's fields")]
+    UnknownField(String),
+}
+
+/// The value each conflicting field takes under `resolution`, to be written
+/// to both sides. The values not chosen stay in the conflict record.
+pub fn resolve(
+    conflicts: &[FieldConflict],
+    resolution: &Resolution,
+) -> Result<FieldMap, ResolveError> {
+    if let Resolution::Merge { fields } = resolution {
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !conflicts.iter().any(|c| &c.field == *k))
+        {
+            return Err(ResolveError::UnknownField(unknown.clone()));
+        }
+    }
+    conflicts
+        .iter()
+        .map(|c| {
+            let value = match resolution {
+                Resolution::KeepNotion => c.notion.clone(),
+                Resolution::KeepDialer => c.dialer.clone(),
+                Resolution::Merge { fields } => match fields.get(&c.field) {
+                    Some(FieldChoice::Dialer) => c.dialer.clone(),
+                    Some(FieldChoice::Notion) => c.notion.clone(),
+                    Some(FieldChoice::Value(v)) => v.clone(),
+                    None => return Err(ResolveError::MissingChoice(c.field.clone())),
+                },
+            };
+            Ok((c.field.clone(), value))
+        })
+        .collect()
+}

@@ -1,0 +1,1010 @@
+//! The plan: from everything a run has read, what to write where.
+//!
+//! Planning is pure: the engine reads the dialer's contacts, Notion's pages
+//! and the bases, hands them over, and applies the plan it gets back. Records
+//! a run did not read (unchanged since the last sync) are stood in for by
+//! their base, so an incremental run and a full one plan the same writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::{CallNotesTarget, SyncConfig};
+use crate::contact::{dialer_projection, CallRecord, ContactId, DialerContact};
+use crate::fields::{DialerPath, Strategy};
+use crate::merge::{merge_fields, Base, FieldConflict, LostValue, MergeInput, RecordStatus};
+use crate::phone;
+use crate::schema::{Mapping, NotionRecord};
+use crate::value::{DateValue, FieldMap, Value};
+
+/// A contact as read in this run.
+#[derive(Clone, Debug)]
+pub struct ContactSnapshot {
+    pub contact: DialerContact,
+    /// When the dialer last changed it: the contact's `updatedAt`, else the
+    /// blob's last-modified time, else unknown (taken as "now").
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlanInput<'a> {
+    pub mapping: &'a Mapping,
+    pub config: &'a SyncConfig,
+    pub now: DateTime<Utc>,
+    /// Contacts read in this run: changed ones, or all of them.
+    pub contacts: Vec<ContactSnapshot>,
+    /// The id of every contact the dialer holds, read or not.
+    pub all_contact_ids: BTreeSet<ContactId>,
+    /// Pages read in this run (changed ones, or all), trashed ones included.
+    pub pages: Vec<NotionRecord>,
+    /// `pages` holds every live page: a linked page missing from it is gone.
+    pub full_scan: bool,
+    /// Bases of every record involved; a base whose contact is no longer in
+    /// `all_contact_ids` means the contact was deleted in the dialer.
+    pub bases: BTreeMap<ContactId, Base>,
+    /// The first Dialer ID the sync may hand out.
+    pub next_id: u64,
+    /// No record has been synced yet: the brake does not apply.
+    pub initial: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum NotionWrite {
+    None,
+    Create {
+        values: FieldMap,
+        /// The Notes property's first text, when call notes go there.
+        notes: Option<String>,
+    },
+    Update {
+        values: FieldMap,
+        /// Write the Dialer ID (a page made in Notion, or one whose id a person cleared).
+        set_dialer_id: bool,
+        /// The whole new Notes text, when call notes go to the Notes property.
+        notes: Option<String>,
+    },
+    Trash,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DialerWrite {
+    None,
+    Create {
+        values: FieldMap,
+    },
+    Update {
+        values: FieldMap,
+        /// Set the mirror's archived flag: the page went to (or came back
+        /// from) Notion's trash.
+        archived: Option<bool>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    /// A contact new to Notion: its page is created.
+    NewPage,
+    /// A page new to the dialer: a contact is created with a fresh Dialer ID.
+    NewContact,
+    /// Matched for the first time by Dialer ID.
+    ByDialerId,
+    /// Matched for the first time by normalized phone (no Dialer ID on the page yet).
+    ByPhone,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordPlan {
+    pub contact_id: ContactId,
+    pub company_name: String,
+    pub page_id: Option<String>,
+    pub link: Option<Link>,
+    pub notion: NotionWrite,
+    pub dialer: DialerWrite,
+    /// Calls to append to the page body (oldest first).
+    pub calls_to_log: Vec<CallRecord>,
+    pub conflicts: Vec<FieldConflict>,
+    pub lost: Vec<LostValue>,
+    /// The base to save once every write above has succeeded.
+    #[serde(skip)]
+    pub base: Base,
+}
+
+impl RecordPlan {
+    pub fn marks_archived(&self) -> bool {
+        matches!(
+            self.dialer,
+            DialerWrite::Update {
+                archived: Some(true),
+                ..
+            }
+        )
+    }
+
+    pub fn has_writes(&self) -> bool {
+        self.notion != NotionWrite::None
+            || self.dialer != DialerWrite::None
+            || !self.calls_to_log.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Problem {
+    pub contact_id: Option<ContactId>,
+    pub page_id: Option<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    /// Records with something to do or to report, by Dialer ID.
+    pub records: Vec<RecordPlan>,
+    pub problems: Vec<Problem>,
+    /// Set when the brake holds the plan: nothing may be applied.
+    pub held: Option<String>,
+    /// Records looked at that need nothing.
+    pub unchanged: usize,
+    /// The next free Dialer ID after this plan's new contacts.
+    pub next_id: u64,
+}
+
+impl Plan {
+    pub fn count(&self, pred: impl Fn(&RecordPlan) -> bool) -> usize {
+        self.records.iter().filter(|r| pred(r)).count()
+    }
+
+    pub fn is_noop(&self) -> bool {
+        self.records.iter().all(|r| !r.has_writes())
+    }
+}
+
+/// Plans a sync run.
+pub fn plan(input: PlanInput) -> Plan {
+    Planner::new(&input).run()
+}
+
+struct Planner<'a> {
+    input: &'a PlanInput<'a>,
+    records: Vec<RecordPlan>,
+    problems: Vec<Problem>,
+    unchanged: usize,
+    next_id: u64,
+    taken_pages: BTreeSet<String>,
+    taken_ids: BTreeSet<ContactId>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(input: &'a PlanInput<'a>) -> Self {
+        Planner {
+            input,
+            records: Vec::new(),
+            problems: Vec::new(),
+            unchanged: 0,
+            next_id: input.next_id.max(1),
+            taken_pages: BTreeSet::new(),
+            taken_ids: BTreeSet::new(),
+        }
+    }
+
+    fn run(mut self) -> Plan {
+        let input = self.input;
+        let live: Vec<&NotionRecord> = input.pages.iter().filter(|p| !p.in_trash).collect();
+        let page_of_base: BTreeMap<&str, ContactId> = input
+            .bases
+            .values()
+            .filter_map(|b| b.page_id.as_deref().map(|p| (p, b.contact_id)))
+            .collect();
+
+        // Pages by Dialer ID; two live pages with one id are reported, never merged silently.
+        let mut by_id: BTreeMap<ContactId, Vec<&NotionRecord>> = BTreeMap::new();
+        for p in &live {
+            if let Some(bad) = &p.bad_dialer_id {
+                self.problem(
+                    None,
+                    Some(&p.page_id),
+                    format!("the page's Dialer ID is unusable ({bad}); fix or clear it in Notion"),
+                );
+                continue;
+            }
+            let id = p
+                .dialer_id
+                .or_else(|| page_of_base.get(p.page_id.as_str()).copied());
+            if let Some(id) = id {
+                by_id.entry(id).or_default().push(p);
+            }
+        }
+        let mut page_for: BTreeMap<ContactId, &NotionRecord> = BTreeMap::new();
+        for (id, mut pages) in by_id {
+            let linked = input.bases.get(&id).and_then(|b| b.page_id.clone());
+            pages.sort_by(|a, b| {
+                let key = |p: &NotionRecord| {
+                    (
+                        Some(&p.page_id) != linked.as_ref(),
+                        p.created_time,
+                        p.page_id.clone(),
+                    )
+                };
+                key(a).cmp(&key(b))
+            });
+            if pages.len() > 1 {
+                let others: Vec<&str> = pages[1..].iter().map(|p| p.page_id.as_str()).collect();
+                self.problem(
+                    Some(id),
+                    Some(&pages[0].page_id),
+                    format!("Dialer ID {id} is on more than one page (also {}): the sync uses this one; merge or delete the others in Notion", others.join(", ")),
+                );
+                self.taken_pages
+                    .extend(others.iter().map(|s| s.to_string()));
+            }
+            page_for.insert(id, pages[0]);
+        }
+        let unlinked: Vec<&NotionRecord> = live
+            .iter()
+            .copied()
+            .filter(|p| {
+                p.bad_dialer_id.is_none()
+                    && p.dialer_id.is_none()
+                    && !page_of_base.contains_key(p.page_id.as_str())
+            })
+            .collect();
+        let trashed: BTreeMap<&str, &NotionRecord> = input
+            .pages
+            .iter()
+            .filter(|p| p.in_trash)
+            .map(|p| (p.page_id.as_str(), p))
+            .collect();
+
+        // 1. Every contact read in this run.
+        let mut contacts: Vec<&ContactSnapshot> = input.contacts.iter().collect();
+        contacts.sort_by_key(|c| c.contact.id);
+        for snap in contacts {
+            let id = snap.contact.id;
+            if !self.taken_ids.insert(id) {
+                self.problem(
+                    Some(id),
+                    None,
+                    format!("two dialer contacts have the id {id}; only the first is synced"),
+                );
+                continue;
+            }
+            let base = input.bases.get(&id);
+            let mut link = None;
+            let page = match page_for.get(&id) {
+                Some(p) => {
+                    if base.is_none() {
+                        link = Some(Link::ByDialerId);
+                    }
+                    Some(*p)
+                }
+                None if base.is_none() => {
+                    let found = self.match_by_phone(&snap.contact, &unlinked);
+                    if found.is_some() {
+                        link = Some(Link::ByPhone);
+                    }
+                    found
+                }
+                None => None,
+            };
+            if let Some(p) = page {
+                self.taken_pages.insert(p.page_id.clone());
+            }
+            self.plan_record(Some(snap), page, base, link, &trashed);
+        }
+
+        // 2. Pages whose contact was not read: unchanged in the dialer, new, or deleted there.
+        for (id, page) in &page_for {
+            if self.taken_ids.contains(id) || self.taken_pages.contains(&page.page_id) {
+                continue;
+            }
+            self.taken_pages.insert(page.page_id.clone());
+            self.taken_ids.insert(*id);
+            let base = input.bases.get(id);
+            let exists = input.all_contact_ids.contains(id);
+            match base {
+                Some(b) if b.status == RecordStatus::DeletedInDialer => {
+                    self.unchanged += 1;
+                }
+                Some(b) if !exists => self.plan_dialer_delete(b, Some(page)),
+                Some(b) => self.plan_record(None, Some(page), Some(b), None, &trashed),
+                None if exists => self.problem(
+                    Some(*id),
+                    Some(&page.page_id),
+                    format!("contact {id} exists in the dialer but was not read in this run; the next full sync links it"),
+                ),
+                None => self.plan_new_contact(page, Some(*id)),
+            }
+        }
+        for page in unlinked {
+            if self.taken_pages.contains(&page.page_id) {
+                continue;
+            }
+            self.taken_pages.insert(page.page_id.clone());
+            self.plan_new_contact(page, None);
+        }
+
+        // 3. Bases whose record was not seen on either side in this run.
+        for (id, base) in &input.bases {
+            if self.taken_ids.contains(id) {
+                continue;
+            }
+            self.taken_ids.insert(*id);
+            let exists = input.all_contact_ids.contains(id);
+            let page_gone = base.page_id.as_deref().is_some_and(|p| {
+                trashed.contains_key(p) || (input.full_scan && !live.iter().any(|l| l.page_id == p))
+            });
+            match base.status {
+                RecordStatus::DeletedInDialer => self.unchanged += 1,
+                _ if !exists => self.plan_dialer_delete(base, None),
+                RecordStatus::Active if page_gone => self.plan_notion_trash(base),
+                _ => self.unchanged += 1,
+            }
+        }
+
+        let held = self.brake();
+        self.records.sort_by_key(|r| r.contact_id);
+        Plan {
+            records: self.records,
+            problems: self.problems,
+            held,
+            unchanged: self.unchanged,
+            next_id: self.next_id,
+        }
+    }
+
+    fn problem(&mut self, contact_id: Option<ContactId>, page_id: Option<&str>, message: String) {
+        self.problems.push(Problem {
+            contact_id,
+            page_id: page_id.map(str::to_string),
+            message,
+        });
+    }
+
+    fn match_by_phone<'p>(
+        &self,
+        contact: &DialerContact,
+        unlinked: &[&'p NotionRecord],
+    ) -> Option<&'p NotionRecord> {
+        let region = self.input.config.phone_region;
+        let key = phone::match_key(contact.phone()?, region)?;
+        let mut found = unlinked.iter().filter(|p| {
+            !self.taken_pages.contains(&p.page_id)
+                && p.values
+                    .get("phone")
+                    .and_then(Value::as_text)
+                    .and_then(|s| phone::match_key(s, region))
+                    .as_deref()
+                    == Some(key.as_str())
+        });
+        let first = found.next()?;
+        // Two pages with the same phone: ambiguous, so no match (a new page is safer than a wrong merge).
+        if found.next().is_some() {
+            return None;
+        }
+        Some(first)
+    }
+
+    /// A record seen on at least one side, with its base if it has one.
+    fn plan_record(
+        &mut self,
+        snap: Option<&ContactSnapshot>,
+        page: Option<&NotionRecord>,
+        base: Option<&Base>,
+        link: Option<Link>,
+        trashed: &BTreeMap<&str, &NotionRecord>,
+    ) {
+        let Some(id) = snap.map(|s| s.contact.id).or(base.map(|b| b.contact_id)) else {
+            return;
+        };
+        let page_id = page
+            .map(|p| p.page_id.clone())
+            .or_else(|| base.and_then(|b| b.page_id.clone()));
+        let status = base.map(|b| b.status).unwrap_or_default();
+
+        if status == RecordStatus::DeletedInDialer {
+            self.unchanged += 1;
+            return;
+        }
+        // The page went to Notion's trash: keep the contact, mark it archived.
+        if let Some(p) = page_id.as_deref().and_then(|p| trashed.get(p)) {
+            match base {
+                Some(b) if status == RecordStatus::Active => self.plan_notion_trash(b),
+                Some(_) => self.unchanged += 1,
+                None => self.problem(
+                    Some(id),
+                    Some(&p.page_id),
+                    "the contact's page is in Notion's trash; restore it there to sync".into(),
+                ),
+            }
+            return;
+        }
+        let Some(snap) = snap else {
+            // Only the page changed; the dialer side is its base.
+            let (Some(page), Some(base)) = (page, base) else {
+                return;
+            };
+            let restored = status == RecordStatus::ArchivedInNotion;
+            self.merge_record(
+                id,
+                None,
+                &base.dialer.clone(),
+                None,
+                page,
+                Some(base),
+                link,
+                restored,
+            );
+            return;
+        };
+        match (page, base) {
+            (Some(page), _) => {
+                let restored = status == RecordStatus::ArchivedInNotion;
+                self.merge_record(
+                    id,
+                    Some(snap),
+                    &snap.contact.values,
+                    snap.edited_at,
+                    page,
+                    base,
+                    link,
+                    restored,
+                )
+            }
+            (None, Some(base)) if base.page_id.is_some() => {
+                if status == RecordStatus::ArchivedInNotion {
+                    self.unchanged += 1;
+                    return;
+                }
+                // Notion unchanged since the last sync: its side is the base.
+                let stand_in = NotionRecord {
+                    page_id: base.page_id.clone().unwrap_or_default(),
+                    url: None,
+                    dialer_id: Some(id),
+                    bad_dialer_id: None,
+                    values: base.notion.clone(),
+                    created_time: base.synced_at,
+                    last_edited_time: DateTime::<Utc>::MIN_UTC,
+                    in_trash: false,
+                };
+                self.merge_record(
+                    id,
+                    Some(snap),
+                    &snap.contact.values,
+                    snap.edited_at,
+                    &stand_in,
+                    Some(base),
+                    None,
+                    false,
+                )
+            }
+            (None, _) => self.plan_new_page(snap),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn merge_record(
+        &mut self,
+        id: ContactId,
+        snap: Option<&ContactSnapshot>,
+        dialer: &FieldMap,
+        dialer_edited_at: Option<DateTime<Utc>>,
+        page: &NotionRecord,
+        base: Option<&Base>,
+        link: Option<Link>,
+        restored: bool,
+    ) {
+        let input = self.input;
+        let merged = merge_fields(
+            &MergeInput {
+                base,
+                dialer,
+                dialer_edited_at,
+                notion: &page.values,
+                notion_edited_at: page.last_edited_time,
+            },
+            input.mapping,
+            input.config.contact_policy,
+            input.now,
+        );
+        let mut logged = base.map(|b| b.logged_calls.clone()).unwrap_or_default();
+        let calls: Vec<CallRecord> = snap
+            .map(|s| {
+                s.contact
+                    .calls
+                    .iter()
+                    .filter(|c| !logged.contains(&c.key))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        logged.extend(calls.iter().map(|c| c.key.clone()));
+        let mut base_notion = merged.base_notion.clone();
+        let mut base_dialer = merged.base_dialer.clone();
+        let mut to_dialer = merged.to_dialer.clone();
+        let set_dialer_id = page.dialer_id != Some(id);
+        let (calls_to_log, notes) =
+            self.route_calls(calls, &mut base_notion, &mut base_dialer, &mut to_dialer);
+
+        let notion = if merged.to_notion.is_empty() && !set_dialer_id && notes.is_none() {
+            NotionWrite::None
+        } else {
+            NotionWrite::Update {
+                values: merged.to_notion.clone(),
+                set_dialer_id,
+                notes,
+            }
+        };
+        let dialer_write = if to_dialer.is_empty() && !restored {
+            DialerWrite::None
+        } else {
+            DialerWrite::Update {
+                values: to_dialer,
+                archived: restored.then_some(false),
+            }
+        };
+        let record = RecordPlan {
+            contact_id: id,
+            company_name: dialer
+                .get("companyName")
+                .or(page.values.get("companyName"))
+                .and_then(Value::as_text)
+                .unwrap_or("")
+                .to_string(),
+            page_id: Some(page.page_id.clone()),
+            link,
+            notion,
+            dialer: dialer_write,
+            calls_to_log,
+            conflicts: merged.conflicts,
+            lost: merged.lost,
+            base: Base {
+                contact_id: id,
+                page_id: Some(page.page_id.clone()),
+                dialer: base_dialer,
+                notion: base_notion,
+                logged_calls: logged,
+                status: RecordStatus::Active,
+                synced_at: input.now,
+            },
+        };
+        self.push(record, base);
+    }
+
+    /// Call notes go to the page body (appended blocks) or to the end of the
+    /// Notes property; either way nothing already there is replaced.
+    fn route_calls(
+        &self,
+        calls: Vec<CallRecord>,
+        base_notion: &mut FieldMap,
+        base_dialer: &mut FieldMap,
+        to_dialer: &mut FieldMap,
+    ) -> (Vec<CallRecord>, Option<String>) {
+        let has_notes = self.input.mapping.field("notes").is_some();
+        if calls.is_empty()
+            || self.input.config.call_notes == CallNotesTarget::PageBody
+            || !has_notes
+        {
+            return (calls, None);
+        }
+        let existing = base_notion
+            .get("notes")
+            .and_then(Value::as_text)
+            .unwrap_or("")
+            .to_string();
+        let text = crate::calllog::notes_text(&existing, &calls, self.input.mapping.zone);
+        base_notion.insert("notes".into(), Value::text(text.clone()));
+        base_dialer.insert("notes".into(), Value::text(text.clone()));
+        to_dialer.insert("notes".into(), Value::text(text.clone()));
+        (Vec::new(), Some(text))
+    }
+
+    /// Records with writes or something to report are kept; the rest counted.
+    fn push(&mut self, record: RecordPlan, old_base: Option<&Base>) {
+        let base_moved = old_base.is_none_or(|b| {
+            b.dialer != record.base.dialer
+                || b.notion != record.base.notion
+                || b.page_id != record.base.page_id
+                || b.status != record.base.status
+        });
+        if record.has_writes()
+            || !record.conflicts.is_empty()
+            || !record.lost.is_empty()
+            || base_moved
+        {
+            self.records.push(record);
+        } else {
+            self.unchanged += 1;
+        }
+    }
+
+    /// A contact Notion has never seen: create its page.
+    fn plan_new_page(&mut self, snap: &ContactSnapshot) {
+        let input = self.input;
+        let c = &snap.contact;
+        let mut values = FieldMap::new();
+        let mut base_notion = FieldMap::new();
+        for f in &input.mapping.fields {
+            let v = c.values.get(f.spec.key).cloned().unwrap_or(Value::Empty);
+            match f.spec.strategy {
+                Strategy::DialerOwned | Strategy::ContactInfo => {
+                    if !v.is_empty() {
+                        values.insert(f.spec.key.into(), v.clone());
+                    }
+                    base_notion.insert(f.spec.key.into(), input.mapping.projection(f.spec.key, &v));
+                }
+                Strategy::NotionOwned => {
+                    base_notion.insert(f.spec.key.into(), Value::Empty);
+                }
+                Strategy::Key | Strategy::CreatedTime => {}
+            }
+        }
+        let mut base_dialer: FieldMap = input
+            .mapping
+            .fields
+            .iter()
+            .filter(|f| !matches!(f.spec.strategy, Strategy::Key | Strategy::CreatedTime))
+            .map(|f| {
+                (
+                    f.spec.key.to_string(),
+                    c.values.get(f.spec.key).cloned().unwrap_or(Value::Empty),
+                )
+            })
+            .collect();
+        let mut to_dialer = FieldMap::new();
+        let (calls_to_log, notes) = self.route_calls(
+            c.calls.clone(),
+            &mut base_notion,
+            &mut base_dialer,
+            &mut to_dialer,
+        );
+        let notion = NotionWrite::Create { values, notes };
+        let record = RecordPlan {
+            contact_id: c.id,
+            company_name: c.company_name().to_string(),
+            page_id: None,
+            link: Some(Link::NewPage),
+            notion,
+            dialer: if to_dialer.is_empty() {
+                DialerWrite::None
+            } else {
+                DialerWrite::Update {
+                    values: to_dialer,
+                    archived: None,
+                }
+            },
+            calls_to_log,
+            conflicts: Vec::new(),
+            lost: Vec::new(),
+            base: Base {
+                contact_id: c.id,
+                page_id: None,
+                dialer: base_dialer,
+                notion: base_notion,
+                logged_calls: c.calls.iter().map(|c| c.key.clone()).collect(),
+                status: RecordStatus::Active,
+                synced_at: input.now,
+            },
+        };
+        self.records.push(record);
+    }
+
+    /// A page the dialer has never seen: create the contact.
+    fn plan_new_contact(&mut self, page: &NotionRecord, id: Option<ContactId>) {
+        let input = self.input;
+        let id = match id {
+            Some(id) => id,
+            None => match self.allocate_id() {
+                Some(id) => id,
+                None => {
+                    self.problem(
+                        None,
+                        Some(&page.page_id),
+                        "no Dialer ID left to hand out".into(),
+                    );
+                    return;
+                }
+            },
+        };
+        self.taken_ids.insert(id);
+        let mut values = FieldMap::new();
+        let mut base_dialer = FieldMap::new();
+        for f in &input.mapping.fields {
+            let key = f.spec.key;
+            let n = page.values.get(key).cloned().unwrap_or(Value::Empty);
+            let writes = match (f.spec.strategy, f.spec.dialer) {
+                (Strategy::ContactInfo | Strategy::NotionOwned, _) => true,
+                // Top-level call data (counts, last call, OK code) is copied so nothing is lost;
+                // per-call fields belong to calls the dialer never made.
+                (Strategy::DialerOwned, DialerPath::Top(_)) => true,
+                _ => false,
+            };
+            if matches!(f.spec.strategy, Strategy::Key | Strategy::CreatedTime) {
+                continue;
+            }
+            if writes && !n.is_empty() {
+                values.insert(key.into(), n.clone());
+                base_dialer.insert(
+                    key.into(),
+                    dialer_projection(f.spec.kind, &n, input.mapping.zone),
+                );
+            } else {
+                base_dialer.insert(key.into(), Value::Empty);
+            }
+        }
+        values.insert(
+            "createdAt".into(),
+            Value::Date(DateValue::Instant(page.created_time)),
+        );
+        let record = RecordPlan {
+            contact_id: id,
+            company_name: page
+                .values
+                .get("companyName")
+                .and_then(Value::as_text)
+                .unwrap_or("")
+                .to_string(),
+            page_id: Some(page.page_id.clone()),
+            link: Some(Link::NewContact),
+            notion: if page.dialer_id == Some(id) {
+                NotionWrite::None
+            } else {
+                NotionWrite::Update {
+                    values: FieldMap::new(),
+                    set_dialer_id: true,
+                    notes: None,
+                }
+            },
+            dialer: DialerWrite::Create { values },
+            calls_to_log: Vec::new(),
+            conflicts: Vec::new(),
+            lost: Vec::new(),
+            base: Base {
+                contact_id: id,
+                page_id: Some(page.page_id.clone()),
+                dialer: base_dialer,
+                notion: page.values.clone(),
+                logged_calls: BTreeSet::new(),
+                status: RecordStatus::Active,
+                synced_at: input.now,
+            },
+        };
+        self.records.push(record);
+    }
+
+    fn allocate_id(&mut self) -> Option<ContactId> {
+        loop {
+            let id = ContactId::new(self.next_id).ok()?;
+            self.next_id += 1;
+            if !self.input.all_contact_ids.contains(&id)
+                && !self.input.bases.contains_key(&id)
+                && !self.taken_ids.contains(&id)
+            {
+                return Some(id);
+            }
+        }
+    }
+
+    /// The contact is gone from the dialer: archive its page (unless a person
+    /// edited the page since, in which case the edit wins and the page stays).
+    fn plan_dialer_delete(&mut self, base: &Base, page: Option<&NotionRecord>) {
+        let edited = page.is_some_and(|p| !p.in_trash && p.values != base.notion);
+        let mut next = base.clone();
+        next.status = RecordStatus::DeletedInDialer;
+        next.synced_at = self.input.now;
+        if edited {
+            self.problem(
+                Some(base.contact_id),
+                base.page_id.as_deref(),
+                "deleted in the dialer but edited in Notion since the last sync: the page is kept; archive it in Notion if it should go".into(),
+            );
+        }
+        let archived_already =
+            page.is_some_and(|p| p.in_trash) || base.status == RecordStatus::ArchivedInNotion;
+        self.records.push(RecordPlan {
+            contact_id: base.contact_id,
+            company_name: base
+                .dialer
+                .get("companyName")
+                .and_then(Value::as_text)
+                .unwrap_or("")
+                .to_string(),
+            page_id: base.page_id.clone(),
+            link: None,
+            notion: if edited || archived_already || base.page_id.is_none() {
+                NotionWrite::None
+            } else {
+                NotionWrite::Trash
+            },
+            dialer: DialerWrite::None,
+            calls_to_log: Vec::new(),
+            conflicts: Vec::new(),
+            lost: Vec::new(),
+            base: next,
+        });
+    }
+
+    /// The page is in Notion's trash: the contact is kept, marked archived.
+    fn plan_notion_trash(&mut self, base: &Base) {
+        let mut next = base.clone();
+        next.status = RecordStatus::ArchivedInNotion;
+        next.synced_at = self.input.now;
+        self.records.push(RecordPlan {
+            contact_id: base.contact_id,
+            company_name: base
+                .dialer
+                .get("companyName")
+                .and_then(Value::as_text)
+                .unwrap_or("")
+                .to_string(),
+            page_id: base.page_id.clone(),
+            link: None,
+            notion: NotionWrite::None,
+            dialer: DialerWrite::Update {
+                values: FieldMap::new(),
+                archived: Some(true),
+            },
+            calls_to_log: Vec::new(),
+            conflicts: Vec::new(),
+            lost: Vec::new(),
+            base: next,
+        });
+    }
+
+    /// Holds the plan when it would create or archive too much at once.
+    fn brake(&self) -> Option<String> {
+        if self.input.initial {
+            return None;
+        }
+        let known = self
+            .input
+            .all_contact_ids
+            .len()
+            .max(self.input.bases.len())
+            .max(1);
+        let brake = self.input.config.brake;
+        let creates = self
+            .records
+            .iter()
+            .filter(|r| {
+                matches!(r.notion, NotionWrite::Create { .. })
+                    || matches!(r.dialer, DialerWrite::Create { .. })
+            })
+            .count();
+        let archives = self
+            .records
+            .iter()
+            .filter(|r| r.notion == NotionWrite::Trash || r.marks_archived())
+            .count();
+        let limit = brake.max_share * known as f64;
+        for (count, what) in [(creates, "create"), (archives, "archive")] {
+            if count >= brake.min_records && count as f64 > limit {
+                return Some(format!(
+                    "held: this run would {what} {count} of {known} records (more than {:.0}%). Check both sides, then run again with force to apply",
+                    brake.max_share * 100.0
+                ));
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = |p: &dyn Fn(&RecordPlan) -> bool| self.count(p);
+        writeln!(
+            f,
+            "Plan: {} to create in Notion, {} to update in Notion, {} to create in the dialer, {} to update in the dialer, {} to archive in Notion, {} marked archived in the dialer, {} conflicts, {} unchanged.",
+            count(&|r| matches!(r.notion, NotionWrite::Create { .. })),
+            count(&|r| matches!(r.notion, NotionWrite::Update { .. })),
+            count(&|r| matches!(r.dialer, DialerWrite::Create { .. })),
+            count(&|r| matches!(r.dialer, DialerWrite::Update { .. })),
+            count(&|r| r.notion == NotionWrite::Trash),
+            count(&|r| r.marks_archived()),
+            self.records.iter().map(|r| r.conflicts.len()).sum::<usize>(),
+            self.unchanged,
+        )?;
+        if let Some(held) = &self.held {
+            writeln!(f, "  !! {held}")?;
+        }
+        for r in &self.records {
+            let name = if r.company_name.is_empty() {
+                "(no name)"
+            } else {
+                &r.company_name
+            };
+            let head = format!("#{} {name}", r.contact_id);
+            match &r.notion {
+                NotionWrite::Create { values, .. } => {
+                    writeln!(f, "  + Notion  {head}: new page ({} fields)", values.len())?
+                }
+                NotionWrite::Update {
+                    values,
+                    set_dialer_id,
+                    notes,
+                } => {
+                    let mut parts: Vec<String> = values
+                        .iter()
+                        .map(|(k, v)| format!("{k} -> {}", v.display()))
+                        .collect();
+                    if *set_dialer_id {
+                        parts.push(format!("Dialer ID -> {}", r.contact_id));
+                    }
+                    if notes.is_some() {
+                        parts.push("call notes appended to Notes".into());
+                    }
+                    writeln!(f, "  ~ Notion  {head}: {}", parts.join("; "))?
+                }
+                NotionWrite::Trash => writeln!(
+                    f,
+                    "  x Notion  {head}: archive the page (deleted in the dialer)"
+                )?,
+                NotionWrite::None => {}
+            }
+            match &r.dialer {
+                DialerWrite::Create { values } => writeln!(
+                    f,
+                    "  + Dialer  {head}: new contact from Notion ({} fields)",
+                    values.len()
+                )?,
+                DialerWrite::Update { values, archived } => {
+                    let mut parts: Vec<String> = values
+                        .iter()
+                        .map(|(k, v)| format!("{k} -> {}", v.display()))
+                        .collect();
+                    match archived {
+                        Some(true) => {
+                            parts.push("marked archived (the page is in Notion's trash)".into())
+                        }
+                        Some(false) => parts
+                            .push("archived mark removed (the page was restored in Notion)".into()),
+                        None => {}
+                    }
+                    writeln!(f, "  ~ Dialer  {head}: {}", parts.join("; "))?
+                }
+                DialerWrite::None => {}
+            }
+            if !r.calls_to_log.is_empty() {
+                writeln!(
+                    f,
+                    "  + Log     {head}: {} call(s) appended to the page",
+                    r.calls_to_log.len()
+                )?;
+            }
+            if let Some(Link::ByPhone) = r.link {
+                writeln!(f, "  = Link    {head}: matched by phone number")?;
+            }
+            for c in &r.conflicts {
+                let outcome = match c.applied {
+                    Some(crate::merge::Side::Dialer) => format!(
+                        "keeping the dialer's ({}); Notion's value is kept in the conflict",
+                        c.reason
+                    ),
+                    Some(crate::merge::Side::Notion) => format!(
+                        "keeping Notion's ({}); the dialer's value is kept in the conflict",
+                        c.reason
+                    ),
+                    None => "waiting for you to choose".into(),
+                };
+                writeln!(
+                    f,
+                    "  ! Conflict {head}: {}: Notion {} vs dialer {}: {outcome}",
+                    c.field,
+                    c.notion.display(),
+                    c.dialer.display()
+                )?;
+            }
+        }
+        for p in &self.problems {
+            let who = match (&p.contact_id, &p.page_id) {
+                (Some(id), _) => format!("#{id}"),
+                (None, Some(page)) => format!("page {page}"),
+                (None, None) => String::new(),
+            };
+            writeln!(f, "  ? Problem {who}: {}", p.message)?;
+        }
+        Ok(())
+    }
+}
