@@ -64,6 +64,21 @@ impl Schema {
         Schema { properties }
     }
 
+    /// The database the setup guide asks for: every field's default
+    /// property with the first type it accepts (the roadmap's Phase 1 tables).
+    pub fn for_field_table() -> Schema {
+        Schema {
+            properties: FIELDS
+                .iter()
+                .map(|f| PropertyInfo {
+                    name: f.property.to_string(),
+                    kind: f.accepts[0],
+                    type_name: f.accepts[0].notion_name().to_string(),
+                })
+                .collect(),
+        }
+    }
+
     fn get(&self, name: &str) -> Option<&PropertyInfo> {
         self.properties.iter().find(|p| p.name == name)
     }

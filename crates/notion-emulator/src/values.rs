@@ -1,0 +1,453 @@
+//! Property values: validating Notion's write shape and turning it into the
+//! read shape we store. Pure functions over the schema, so the limits and
+//! messages are testable without HTTP.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use serde_json::{json, Map, Value};
+
+use crate::error::{show, ApiError};
+use crate::schema::{user_object, PropertySchema, KNOWN_TYPES, READ_ONLY_TYPES};
+
+pub(crate) const MAX_TEXT_CONTENT: usize = 2000;
+pub(crate) const MAX_ARRAY: usize = 100;
+pub(crate) const MAX_URL: usize = 2000;
+pub(crate) const MAX_PHONE: usize = 200;
+pub(crate) const MAX_EMAIL: usize = 200;
+const MAX_OPTION_NAME: usize = 100;
+
+/// Notion measures strings as JavaScript does (UTF-16 code units).
+pub(crate) fn js_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Looks a property up by name first, then by id (the API accepts both).
+pub(crate) fn find_property(schema: &[PropertySchema], key: &str) -> Option<usize> {
+    schema
+        .iter()
+        .position(|p| p.name == key)
+        .or_else(|| schema.iter().position(|p| p.id == key))
+}
+
+/// The stored value of a property nobody has set.
+pub(crate) fn empty_value(type_name: &str) -> Value {
+    match type_name {
+        "title" | "rich_text" | "multi_select" | "people" | "files" | "relation" => json!([]),
+        "checkbox" => json!(false),
+        _ => Value::Null,
+    }
+}
+
+/// Validates a `properties` write object against the schema. Returns the new
+/// stored values keyed by property id. New select options are added to
+/// `schema`, so callers pass a copy and commit it only on success.
+pub(crate) fn validate_property_writes(
+    schema: &mut [PropertySchema],
+    properties: &Value,
+) -> Result<Vec<(String, Value)>, ApiError> {
+    let Some(props) = properties.as_object() else {
+        return Err(ApiError::body_validation(format!(
+            "body.properties should be an object, instead was `{}`",
+            show(properties)
+        )));
+    };
+    let mut out = Vec::with_capacity(props.len());
+    for (key, value) in props {
+        let idx = find_property(schema, key)
+            .ok_or_else(|| ApiError::validation(format!("{key} is not a property that exists.")))?;
+        let prop = &mut schema[idx];
+        let stored = validate_one(prop, value)?;
+        out.push((prop.id.clone(), stored));
+    }
+    Ok(out)
+}
+
+fn validate_one(prop: &mut PropertySchema, value: &Value) -> Result<Value, ApiError> {
+    let name = prop.name.clone();
+    let type_name = prop.type_name.clone();
+    let path = format!("body.properties.{name}");
+    if READ_ONLY_TYPES.contains(&type_name.as_str()) {
+        return Err(ApiError::validation(format!(
+            "{name} is a {type_name} property, which is read-only and cannot be set through the API."
+        )));
+    }
+    let Some(obj) = value.as_object() else {
+        return Err(ApiError::body_validation(format!(
+            "{path} should be an object, instead was `{}`",
+            show(value)
+        )));
+    };
+    let declared = obj.get("type").and_then(Value::as_str);
+    let inner = match obj.get(&type_name) {
+        Some(v) if declared.is_none_or(|d| d == type_name) => v,
+        _ => {
+            let given = declared.or_else(|| {
+                obj.keys()
+                    .map(String::as_str)
+                    .find(|k| KNOWN_TYPES.contains(k))
+            });
+            return Err(match given {
+                Some(_) => ApiError::validation(format!("{name} is expected to be {type_name}.")),
+                None => ApiError::body_validation(format!(
+                    "{path}.{type_name} should be defined, instead was `undefined`"
+                )),
+            });
+        }
+    };
+    let path = format!("{path}.{type_name}");
+    match type_name.as_str() {
+        "title" | "rich_text" => rich_text(&path, inner),
+        "number" => match inner {
+            Value::Null => Ok(Value::Null),
+            Value::Number(_) => Ok(inner.clone()),
+            other => Err(ApiError::body_validation(format!(
+                "{path} should be a number or `null`, instead was `{}`",
+                show(other)
+            ))),
+        },
+        "phone_number" => bounded_string(&path, inner, MAX_PHONE),
+        "url" => bounded_string(&path, inner, MAX_URL),
+        "email" => bounded_string(&path, inner, MAX_EMAIL),
+        "checkbox" => match inner {
+            Value::Bool(_) => Ok(inner.clone()),
+            other => Err(ApiError::body_validation(format!(
+                "{path} should be a boolean, instead was `{}`",
+                show(other)
+            ))),
+        },
+        "select" | "status" => match inner {
+            Value::Null => Ok(Value::Null),
+            other => select_option(prop, &path, other),
+        },
+        "multi_select" => {
+            let items = bounded_array(&path, inner)?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let chosen = select_option(prop, &format!("{path}[{i}]"), item)?;
+                if !out.iter().any(|o: &Value| o["id"] == chosen["id"]) {
+                    out.push(chosen);
+                }
+            }
+            Ok(Value::Array(out))
+        }
+        "date" => match inner {
+            Value::Null => Ok(Value::Null),
+            other => date(&path, other),
+        },
+        "people" => {
+            let items = bounded_array(&path, inner)?;
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let id = item.get("id").and_then(Value::as_str).and_then(crate::ids::normalize_id);
+                    id.as_deref().and_then(user_object).ok_or_else(|| {
+                        ApiError::body_validation(format!(
+                            "{path}[{i}].id should be a valid uuid of a user in this workspace, instead was `{}`",
+                            show(item.get("id").unwrap_or(&Value::Null))
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array)
+        }
+        other => Err(ApiError::validation(format!(
+            "{name}: writing {other} properties is not supported by the emulator."
+        ))),
+    }
+}
+
+fn bounded_array<'v>(path: &str, v: &'v Value) -> Result<&'v Vec<Value>, ApiError> {
+    let items = v.as_array().ok_or_else(|| {
+        ApiError::body_validation(format!(
+            "{path} should be an array, instead was `{}`",
+            show(v)
+        ))
+    })?;
+    if items.len() > MAX_ARRAY {
+        return Err(ApiError::too_long(path, MAX_ARRAY, items.len()));
+    }
+    Ok(items)
+}
+
+fn bounded_string(path: &str, v: &Value, max: usize) -> Result<Value, ApiError> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::String(s) if js_len(s) > max => Err(ApiError::too_long(path, max, js_len(s))),
+        Value::String(_) => Ok(v.clone()),
+        other => Err(ApiError::body_validation(format!(
+            "{path} should be a string or `null`, instead was `{}`",
+            show(other)
+        ))),
+    }
+}
+
+fn select_option(prop: &mut PropertySchema, path: &str, v: &Value) -> Result<Value, ApiError> {
+    let id = v.get("id").and_then(Value::as_str);
+    let name = v.get("name").and_then(Value::as_str);
+    if id.is_none() && name.is_none() {
+        return Err(ApiError::body_validation(format!(
+            "{path}.name should be defined, instead was `undefined`"
+        )));
+    }
+    if let Some(n) = name {
+        if n.contains(',') {
+            return Err(ApiError::validation(format!(
+                "Invalid select option, commas not allowed: {n}"
+            )));
+        }
+        if js_len(n) > MAX_OPTION_NAME {
+            return Err(ApiError::too_long(
+                &format!("{path}.name"),
+                MAX_OPTION_NAME,
+                js_len(n),
+            ));
+        }
+    }
+    prop.resolve_option(id, name).ok_or_else(|| {
+        ApiError::validation(format!(
+            "Could not find option with id {} for property {}.",
+            id.unwrap_or_default(),
+            prop.name
+        ))
+    })
+}
+
+/// A parsed date-or-datetime string, normalised to Notion's read form.
+pub(crate) fn parse_iso8601(s: &str) -> Option<ParsedDate> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(ParsedDate::Date(d));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(ParsedDate::WithOffset(t));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(ParsedDate::Naive(t));
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ParsedDate {
+    Date(NaiveDate),
+    WithOffset(DateTime<chrono::FixedOffset>),
+    Naive(NaiveDateTime),
+}
+
+impl ParsedDate {
+    /// Notion's read form: `2026-09-15`, `2026-09-15T09:00:00.000-07:00`.
+    pub fn to_notion_string(self) -> String {
+        match self {
+            ParsedDate::Date(d) => d.format("%Y-%m-%d").to_string(),
+            ParsedDate::WithOffset(t) => t.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
+            ParsedDate::Naive(t) => t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+        }
+    }
+
+    /// An instant for comparisons; dates and naive times are read as UTC.
+    pub fn instant(self) -> DateTime<chrono::Utc> {
+        match self {
+            ParsedDate::Date(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            ParsedDate::WithOffset(t) => t.to_utc(),
+            ParsedDate::Naive(t) => t.and_utc(),
+        }
+    }
+
+    pub fn is_date_only(self) -> bool {
+        matches!(self, ParsedDate::Date(_))
+    }
+}
+
+fn date(path: &str, v: &Value) -> Result<Value, ApiError> {
+    let obj = v.as_object().ok_or_else(|| {
+        ApiError::body_validation(format!(
+            "{path} should be an object or `null`, instead was `{}`",
+            show(v)
+        ))
+    })?;
+    let parse = |key: &str, required: bool| -> Result<Value, ApiError> {
+        match obj.get(key) {
+            None | Some(Value::Null) if !required => Ok(Value::Null),
+            Some(Value::String(s)) => parse_iso8601(s)
+                .map(|d| json!(d.to_notion_string()))
+                .ok_or_else(|| {
+                    ApiError::body_validation(format!(
+                        "{path}.{key} should be a valid ISO 8601 date string, instead was `{}`",
+                        show(&json!(s))
+                    ))
+                }),
+            other => Err(ApiError::body_validation(format!(
+                "{path}.{key} should be a valid ISO 8601 date string, instead was `{}`",
+                other.map(show).unwrap_or_else(|| "undefined".into())
+            ))),
+        }
+    };
+    let start = parse("start", true)?;
+    let end = parse("end", false)?;
+    let time_zone = match obj.get("time_zone") {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::String(tz)) => json!(tz),
+        Some(other) => {
+            return Err(ApiError::body_validation(format!(
+                "{path}.time_zone should be a string or `null`, instead was `{}`",
+                show(other)
+            )))
+        }
+    };
+    Ok(json!({"start": start, "end": end, "time_zone": time_zone}))
+}
+
+/// Validates a rich-text array and returns it in read shape.
+pub(crate) fn rich_text(path: &str, v: &Value) -> Result<Value, ApiError> {
+    let items = bounded_array(path, v)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| rich_text_item(&format!("{path}[{i}]"), item))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+fn rich_text_item(path: &str, item: &Value) -> Result<Value, ApiError> {
+    let obj = item.as_object().ok_or_else(|| {
+        ApiError::body_validation(format!(
+            "{path} should be an object, instead was `{}`",
+            show(item)
+        ))
+    })?;
+    if let Some(t) = obj.get("type").and_then(Value::as_str) {
+        if t != "text" {
+            return Err(ApiError::validation(format!(
+                "{path}: rich text of type {t} is not supported by the emulator."
+            )));
+        }
+    }
+    let text = obj.get("text").and_then(Value::as_object).ok_or_else(|| {
+        ApiError::body_validation(format!(
+            "{path}.text should be defined, instead was `undefined`"
+        ))
+    })?;
+    let content = match text.get("content") {
+        Some(Value::String(s)) => s,
+        other => {
+            return Err(ApiError::body_validation(format!(
+                "{path}.text.content should be a string, instead was `{}`",
+                other.map(show).unwrap_or_else(|| "undefined".into())
+            )))
+        }
+    };
+    if js_len(content) > MAX_TEXT_CONTENT {
+        return Err(ApiError::too_long(
+            &format!("{path}.text.content"),
+            MAX_TEXT_CONTENT,
+            js_len(content),
+        ));
+    }
+    let link = match text.get("link") {
+        None | Some(Value::Null) => Value::Null,
+        Some(l) => {
+            let url = l.get("url").and_then(Value::as_str).ok_or_else(|| {
+                ApiError::body_validation(format!(
+                    "{path}.text.link.url should be defined, instead was `undefined`"
+                ))
+            })?;
+            if js_len(url) > MAX_URL {
+                return Err(ApiError::too_long(
+                    &format!("{path}.text.link.url"),
+                    MAX_URL,
+                    js_len(url),
+                ));
+            }
+            json!({"url": url})
+        }
+    };
+    let mut annotations = Map::new();
+    for key in ["bold", "italic", "strikethrough", "underline", "code"] {
+        let given = obj
+            .get("annotations")
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_bool);
+        annotations.insert(key.into(), json!(given.unwrap_or(false)));
+    }
+    let color = obj
+        .get("annotations")
+        .and_then(|a| a.get("color"))
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    annotations.insert("color".into(), json!(color));
+    let href = link.get("url").cloned().unwrap_or(Value::Null);
+    Ok(json!({
+        "type": "text",
+        "text": {"content": content, "link": link},
+        "annotations": annotations,
+        "plain_text": content,
+        "href": href
+    }))
+}
+
+/// Concatenated `plain_text` of a stored rich-text array.
+pub(crate) fn plain_text(v: &Value) -> String {
+    v.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.get("plain_text").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::default_schema;
+
+    fn write(props: Value) -> Result<Vec<(String, Value)>, ApiError> {
+        validate_property_writes(&mut default_schema(), &props)
+    }
+
+    #[test]
+    fn phone_limit_uses_notions_message() {
+        let err = write(json!({"Phone": {"phone_number": "1".repeat(201)}})).unwrap_err();
+        assert_eq!(
+            err.message,
+            "body failed validation: body.properties.Phone.phone_number.length should be ≤ `200`, instead was `201`."
+        );
+    }
+
+    #[test]
+    fn text_length_counts_utf16_units() {
+        assert!(
+            write(json!({"Notes": {"rich_text": [{"text": {"content": "é".repeat(2000)}}]}}))
+                .is_ok()
+        );
+        assert!(
+            write(json!({"Notes": {"rich_text": [{"text": {"content": "😀".repeat(1001)}}]}}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn new_select_names_become_options() {
+        let mut schema = default_schema();
+        let out = validate_property_writes(
+            &mut schema,
+            &json!({"Industry": {"select": {"name": "Mining"}}}),
+        )
+        .unwrap();
+        assert_eq!(out[0].1["name"], "Mining");
+        let industry = schema.iter().find(|p| p.name == "Industry").unwrap();
+        assert!(industry.options().iter().any(|o| o["name"] == "Mining"));
+    }
+
+    #[test]
+    fn dates_are_normalised() {
+        let out =
+            write(json!({"Last Call": {"date": {"start": "2026-09-15T09:00:00-07:00"}}})).unwrap();
+        assert_eq!(
+            out[0].1,
+            json!({"start": "2026-09-15T09:00:00.000-07:00", "end": null, "time_zone": null})
+        );
+    }
+}

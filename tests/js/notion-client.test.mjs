@@ -1,0 +1,301 @@
+// Fidelity suite: the official @notionhq/client (pinned 5.26.0) against the
+// emulator binary, for every call the sync makes, plus shape checks against
+// fixtures that reproduce real Notion responses.
+//
+// Run: cargo build -p notion-emulator && node --test tests/js/
+import { test, before, after, beforeEach } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { Client, APIResponseError, APIErrorCode } from "@notionhq/client";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, "target");
+const binary = path.join(targetDir, "debug", "notion-emulator");
+const fixture = (name) => JSON.parse(readFileSync(path.join(repoRoot, "tests/js/fixtures", name), "utf8"));
+
+const TOKEN = "secret_js_fidelity_token";
+// Given undashed, as users paste it; the API answers dashed.
+const DATABASE_ID_RAW = "5C3B1A2D4E6F4A8B9C0D1E2F3A4B5C6D";
+const DATABASE_ID = "5c3b1a2d-4e6f-4a8b-9c0d-1e2f3a4b5c6d";
+
+let child;
+let baseUrl;
+let notion;
+
+async function startEmulator() {
+  if (!existsSync(binary)) {
+    execFileSync("cargo", ["build", "-p", "notion-emulator"], { cwd: repoRoot, stdio: "inherit" });
+  }
+  child = spawn(binary, ["--port", "0", "--rate-limit", "100000"], {
+    env: { ...process.env, NOTION_API_TOKEN: TOKEN, NOTION_DATABASE_ID: DATABASE_ID_RAW },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`emulator exited early with ${code}`)));
+    lines.on("line", (line) => {
+      const m = line.match(/^notion-emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/);
+      if (m) resolve(m[1]);
+    });
+  });
+}
+
+async function control(method, route, body) {
+  const res = await fetch(`${baseUrl}/_emulator/${route}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.ok(res.ok, `control ${route}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+const silent = { logLevel: "error", logger: () => {} };
+const client = (extra = {}) =>
+  new Client({ auth: TOKEN, baseUrl, notionVersion: "2025-09-03", ...silent, ...extra });
+
+before(async () => {
+  baseUrl = await startEmulator();
+  notion = client({ retry: false });
+});
+
+after(() => {
+  child?.kill();
+});
+
+beforeEach(async () => {
+  await control("POST", "reset");
+  await control("POST", "rate-limit", { budget: 100000, window_seconds: 60 });
+});
+
+const title = (text) => ({ title: [{ type: "text", text: { content: text } }] });
+const contact = (name, dialerId) => ({ Name: title(name), "Dialer ID": { number: dialerId } });
+
+async function dataSourceId() {
+  const db = await notion.databases.retrieve({ database_id: DATABASE_ID_RAW });
+  return db.data_sources[0].id;
+}
+
+/** Same keys and value types, recursively. `open` paths may hold extra keys. */
+function sameShape(expected, actual, where = "$", open = new Set(["$.properties"])) {
+  const kind = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+  assert.equal(kind(actual), kind(expected), `${where}: expected ${kind(expected)}, got ${kind(actual)}`);
+  if (kind(expected) === "array") {
+    if (expected.length > 0 && actual.length > 0) sameShape(expected[0], actual[0], `${where}[0]`, open);
+    return;
+  }
+  if (kind(expected) !== "object") return;
+  for (const key of Object.keys(expected)) {
+    assert.ok(key in actual, `${where}: missing key ${key}`);
+    sameShape(expected[key], actual[key], `${where}.${key}`, open);
+  }
+  if (!open.has(where)) {
+    for (const key of Object.keys(actual)) assert.ok(key in expected, `${where}: unexpected key ${key}`);
+  }
+}
+
+test("users.me, databases.retrieve and dataSources.retrieve", async () => {
+  const me = await notion.users.me({});
+  assert.equal(me.object, "user");
+  assert.equal(me.type, "bot");
+  const db = await notion.databases.retrieve({ database_id: DATABASE_ID_RAW });
+  assert.equal(db.id, DATABASE_ID);
+  assert.equal(db.title[0].plain_text, "Sales CRM");
+  assert.equal(db.data_sources.length, 1);
+  const ds = await notion.dataSources.retrieve({ data_source_id: db.data_sources[0].id });
+  assert.equal(ds.object, "data_source");
+  assert.equal(ds.parent.database_id, DATABASE_ID);
+  assert.equal(ds.properties["Dialer ID"].type, "number");
+  assert.deepEqual(
+    ds.properties.Outcome.select.options.map((o) => o.name),
+    ["DM", "GK", "NA"],
+  );
+});
+
+test("pages.create, retrieve, update and trash", async () => {
+  const data_source_id = await dataSourceId();
+  const created = await notion.pages.create({
+    parent: { type: "data_source_id", data_source_id },
+    properties: {
+      ...contact("Acme Corp", 12345),
+      Phone: { phone_number: "+1 415 555 0100" },
+      Outcome: { select: { name: "DM" } },
+      "Last Call": { date: { start: "2026-09-15T09:00:00-07:00" } },
+      "Had Conversation": { checkbox: true },
+    },
+  });
+  assert.equal(created.object, "page");
+  assert.match(created.last_edited_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
+  const got = await notion.pages.retrieve({ page_id: created.id });
+  assert.equal(got.properties["Dialer ID"].number, 12345);
+  assert.equal(got.properties.Name.title[0].plain_text, "Acme Corp");
+
+  const updated = await notion.pages.update({
+    page_id: created.id,
+    properties: { "Total Dials": { number: 4 }, Notes: { rich_text: [{ text: { content: "Call back" } }] } },
+  });
+  assert.equal(updated.properties["Total Dials"].number, 4);
+  assert.equal(updated.properties["Dialer ID"].number, 12345, "omitted properties keep their values");
+
+  const trashed = await notion.pages.update({ page_id: created.id, in_trash: true });
+  assert.equal(trashed.in_trash, true);
+  const { results } = await notion.dataSources.query({ data_source_id });
+  assert.equal(results.length, 0, "trashed pages are not queried");
+});
+
+test("dataSources.query: Dialer ID filter, last_edited_time window, pagination past 100", async () => {
+  const data_source_id = await dataSourceId();
+  await control("POST", "clock", { freeze_at: "2026-09-01T10:00:00Z" });
+  for (let i = 0; i < 150; i++) {
+    await control("POST", "person/pages", { properties: contact(`Contact ${i}`, i) });
+  }
+  await control("POST", "clock", { advance_seconds: 600 });
+  const late = await notion.pages.create({ parent: { data_source_id }, properties: contact("Late", 999) });
+
+  const byId = await notion.dataSources.query({
+    data_source_id,
+    filter: { property: "Dialer ID", number: { equals: 42 } },
+  });
+  assert.equal(byId.results.length, 1);
+  assert.equal(byId.results[0].properties.Name.title[0].plain_text, "Contact 42");
+
+  const changed = await notion.dataSources.query({
+    data_source_id,
+    filter: { timestamp: "last_edited_time", last_edited_time: { on_or_after: "2026-09-01T10:05:00Z" } },
+    sorts: [{ timestamp: "last_edited_time", direction: "ascending" }],
+  });
+  assert.deepEqual(changed.results.map((p) => p.id), [late.id]);
+
+  const all = [];
+  let cursor;
+  let calls = 0;
+  do {
+    const page = await notion.dataSources.query({ data_source_id, start_cursor: cursor, page_size: 100 });
+    calls++;
+    all.push(...page.results);
+    cursor = page.has_more ? page.next_cursor : undefined;
+  } while (cursor);
+  assert.equal(calls, 2);
+  assert.equal(new Set(all.map((p) => p.id)).size, 151);
+});
+
+test("blocks.children.append and list", async () => {
+  const data_source_id = await dataSourceId();
+  const page = await notion.pages.create({ parent: { data_source_id }, properties: contact("Acme", 1) });
+  const appended = await notion.blocks.children.append({
+    block_id: page.id,
+    children: [
+      { object: "block", type: "paragraph", paragraph: { rich_text: [{ type: "text", text: { content: "Called: DM" } }] } },
+      { type: "to_do", to_do: { rich_text: [{ text: { content: "Send deck" } }], checked: false } },
+    ],
+  });
+  assert.equal(appended.results.length, 2);
+  const listed = await notion.blocks.children.list({ block_id: page.id, page_size: 1 });
+  assert.equal(listed.results[0].paragraph.rich_text[0].plain_text, "Called: DM");
+  assert.equal(listed.has_more, true);
+  const rest = await notion.blocks.children.list({ block_id: page.id, start_cursor: listed.next_cursor });
+  assert.equal(rest.results[0].type, "to_do");
+  assert.equal(rest.has_more, false);
+});
+
+async function rejectsWith(promise, code, status) {
+  await assert.rejects(promise, (err) => {
+    assert.ok(APIResponseError.isAPIResponseError(err), `not an APIResponseError: ${err}`);
+    assert.equal(err.code, code);
+    assert.equal(err.status, status);
+    return true;
+  });
+}
+
+test("errors surface as the SDK's APIResponseError codes", async () => {
+  const bad = new Client({ auth: "wrong", baseUrl, notionVersion: "2025-09-03", retry: false, ...silent });
+  await rejectsWith(bad.users.me({}), APIErrorCode.Unauthorized, 401);
+  await rejectsWith(
+    notion.databases.retrieve({ database_id: "0123456789abcdef0123456789abcdef" }),
+    APIErrorCode.ObjectNotFound,
+    404,
+  );
+  const data_source_id = await dataSourceId();
+  await rejectsWith(
+    notion.pages.create({ parent: { data_source_id }, properties: { Phone: { phone_number: "1".repeat(201) } } }),
+    APIErrorCode.ValidationError,
+    400,
+  );
+
+  await control("POST", "rate-limit", { budget: 1, window_seconds: 60 });
+  await notion.users.me({});
+  await assert.rejects(notion.users.me({}), (err) => {
+    assert.equal(err.code, APIErrorCode.RateLimited);
+    assert.equal(err.status, 429);
+    const retryAfter = Number(err.headers.get("retry-after"));
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
+    assert.equal(JSON.parse(err.body).additional_data.rate_limit_reason, "connection_rate_limit");
+    return true;
+  });
+});
+
+test("the SDK's own retries recover from an injected 503 on a GET", async () => {
+  const page = await control("POST", "person/pages", { properties: contact("Retry me", 7) });
+  await control("POST", "faults", { route: "pages.retrieve", kind: "status", status: 503, times: 1 });
+  const retrying = client({ retry: { maxRetries: 2, initialRetryDelayMs: 20, maxRetryDelayMs: 50 } });
+  const got = await retrying.pages.retrieve({ page_id: page.id });
+  assert.equal(got.id, page.id);
+  const { requests } = await control("GET", "requests");
+  assert.deepEqual(
+    requests.filter((r) => r.route === "pages.retrieve").map((r) => r.status),
+    [503, 200],
+  );
+});
+
+test("responses have the shape of recorded Notion responses", async () => {
+  const data_source_id = await dataSourceId();
+  const page = await notion.pages.create({
+    parent: { data_source_id },
+    properties: {
+      ...contact("Tuscan kale", 12345),
+      Phone: { phone_number: "+1 415 555 0100" },
+      Website: { url: "https://example.com" },
+      Outcome: { select: { name: "DM" } },
+      Tags: { multi_select: [{ name: "Hot" }] },
+      "Last Call": { date: { start: "2026-02-22T09:00:00-08:00" } },
+      "Had Conversation": { checkbox: true },
+      "Assigned To": { people: [{ id: (await control("GET", "info")).person_user_ids[0] }] },
+    },
+  });
+  sameShape(fixture("page.json"), page);
+  sameShape(fixture("page.json"), await notion.pages.retrieve({ page_id: page.id }));
+
+  const list = await notion.dataSources.query({ data_source_id, page_size: 1 });
+  const { results, ...listRest } = list;
+  const { results: _ignored, ...fixtureRest } = fixture("query-list.json");
+  sameShape({ ...fixtureRest, has_more: false, next_cursor: null }, listRest);
+  // Pages inside a list carry no request_id of their own.
+  const { request_id: _rid, ...pageInList } = fixture("page.json");
+  sameShape(pageInList, results[0]);
+
+  await notion.blocks.children.append({
+    block_id: page.id,
+    children: [{ paragraph: { rich_text: [{ text: { content: "Called: DM, follow up Friday" } }] } }],
+  });
+  sameShape(fixture("block-list.json"), await notion.blocks.children.list({ block_id: page.id }));
+
+  await assert.rejects(
+    notion.pages.update({ page_id: page.id, properties: { Phone: { phone_number: "1".repeat(201) } } }),
+    (err) => {
+      const body = JSON.parse(err.body);
+      sameShape(fixture("error-validation.json"), body);
+      assert.equal(body.message, fixture("error-validation.json").message);
+      return true;
+    },
+  );
+  await control("POST", "rate-limit", { budget: 0, window_seconds: 60 });
+  await assert.rejects(notion.users.me({}), (err) => {
+    sameShape(fixture("error-rate-limited.json"), JSON.parse(err.body));
+    return true;
+  });
+});
