@@ -163,13 +163,12 @@ fn admit(shared: &Shared, headers: &HeaderMap) -> Result<ApiVersion, ApiError> {
     if given != Some(expected.as_str()) {
         return Err(ApiError::unauthorized());
     }
-    let version = match headers.get("notion-version").map(|v| v.to_str().unwrap_or_default()) {
+    let version = match headers
+        .get("notion-version")
+        .map(|v| v.to_str().unwrap_or_default())
+    {
         None => return Err(ApiError::missing_version()),
-        Some(raw) => ApiVersion::parse(raw).ok_or_else(|| {
-            ApiError::validation(format!(
-                "Notion-Version header failed validation: Notion-Version header should be one of `2022-06-28`, `2025-09-03`, `2026-03-11`, instead was `{raw}`."
-            ))
-        })?,
+        Some(raw) => ApiVersion::parse(raw).ok_or_else(|| ApiError::unsupported_version(raw))?,
     };
     inner
         .limiter

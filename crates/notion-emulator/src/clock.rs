@@ -45,6 +45,12 @@ pub(crate) fn format_timestamp(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// Databases (2025-09-03+) show exact times with a numeric offset:
+/// `2026-07-04T09:12:14.150+00:00`.
+pub(crate) fn format_exact_timestamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3f+00:00").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::schema::{BOT_USER_ID, INTEGRATION_NAME};
+
 /// An error the emulator answers with, exactly as Notion would.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{status} {code}: {message}")]
@@ -69,16 +71,28 @@ impl ApiError {
         )
     }
 
-    /// `kind` is how Notion names the object in the message: "database",
-    /// "data source", "page" or "block".
+    /// `kind` is how Notion names the object: "database", "page" or
+    /// "block". Real answers name the integration and carry its id
+    /// (recorded in ramnes/notion-sdk-py
+    /// `tests/cassettes/test_build_request_error_integration.yaml`).
     pub fn not_found(kind: &str, id: &str) -> Self {
         Self::new(
             404,
             "object_not_found",
             format!(
-                "Could not find {kind} with ID: {id}. Make sure the relevant pages and databases are shared with your integration."
+                "Could not find {kind} with ID: {id}. Make sure the relevant pages and databases are shared with your integration \"{INTEGRATION_NAME}\"."
             ),
         )
+        .with_additional_data(json!({"integration_id": BOT_USER_ID}))
+    }
+
+    /// Notion lists the versions it accepts (wording observed from the live
+    /// API); the emulator lists those it implements.
+    pub fn unsupported_version(raw: &str) -> Self {
+        Self::validation(format!(
+            "Notion-Version header failed validation: Notion-Version header should be \"2022-06-28\", \"2025-09-03\", or \"2026-03-11\", instead was `{}`.",
+            show(&json!(raw))
+        ))
     }
 
     pub fn rate_limited(retry_after_secs: u64) -> Self {

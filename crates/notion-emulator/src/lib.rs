@@ -12,6 +12,7 @@ mod api;
 mod clock;
 mod control;
 mod control_http;
+mod dates;
 mod error;
 mod ids;
 mod query;

@@ -6,10 +6,11 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use crate::dates::{compare, DateOp, StoredDate};
 use crate::error::{show, ApiError};
 use crate::schema::PropertySchema;
 use crate::store::{Page, Store};
-use crate::values::{find_property, parse_iso8601, plain_text, ParsedDate};
+use crate::values::{find_property, plain_text};
 
 pub(crate) const MAX_PAGE_SIZE: usize = 100;
 
@@ -183,7 +184,7 @@ fn sort_value(schema: &[PropertySchema], key: &SortKey, page: &Page) -> Option<S
                 "date" => v
                     .get("start")
                     .and_then(Value::as_str)
-                    .and_then(parse_iso8601)
+                    .and_then(StoredDate::parse)
                     .map(|d| SortValue::Time(d.instant())),
                 _ => v.as_str().map(|s| SortValue::Text(s.into())),
             }
@@ -278,7 +279,7 @@ fn matches(schema: &[PropertySchema], f: &Value, page: &Page) -> Result<bool, Ap
             page.last_edited_time
         };
         let cond = f.get(ts).unwrap_or(&Value::Null);
-        return date_condition(ts, cond, Some(DateOperand::Instant(at)));
+        return date_condition(ts, cond, Some(StoredDate::from(at)));
     }
     let name = f
         .get("property")
@@ -307,8 +308,9 @@ fn matches(schema: &[PropertySchema], f: &Value, page: &Page) -> Result<bool, Ap
         || (text_like.contains(&filter_type) && text_like.contains(&type_name))
         || (filter_type == "date" && matches!(type_name, "created_time" | "last_edited_time"));
     if !compatible {
+        // Notion's wording, property *type* first (seen in real 400s).
         return Err(ApiError::validation(format!(
-            "body failed validation: filter type {filter_type} does not match property {name} of type {type_name}."
+            "The property type in the database does not match the property type of the filter provided: database property {type_name} does not match filter {filter_type}"
         )));
     }
     match type_name {
@@ -361,16 +363,11 @@ fn matches(schema: &[PropertySchema], f: &Value, page: &Page) -> Result<bool, Ap
             let v = stored
                 .get("start")
                 .and_then(Value::as_str)
-                .and_then(parse_iso8601)
-                .map(DateOperand::Parsed);
+                .and_then(StoredDate::parse);
             date_condition(name, cond, v)
         }
-        "created_time" => date_condition(name, cond, Some(DateOperand::Instant(page.created_time))),
-        "last_edited_time" => date_condition(
-            name,
-            cond,
-            Some(DateOperand::Instant(page.last_edited_time)),
-        ),
+        "created_time" => date_condition(name, cond, Some(page.created_time.into())),
+        "last_edited_time" => date_condition(name, cond, Some(page.last_edited_time.into())),
         other => Err(ApiError::validation(format!(
             "Filtering on {other} properties is not supported by the emulator."
         ))),
@@ -442,22 +439,9 @@ fn text_condition(cond: &Value, v: Option<String>) -> Result<bool, ApiError> {
     })
 }
 
-#[derive(Debug, Clone, Copy)]
-enum DateOperand {
-    Instant(DateTime<Utc>),
-    Parsed(ParsedDate),
-}
-
-impl DateOperand {
-    fn instant(self) -> DateTime<Utc> {
-        match self {
-            DateOperand::Instant(t) => t,
-            DateOperand::Parsed(p) => p.instant(),
-        }
-    }
-}
-
-fn date_condition(name: &str, cond: &Value, v: Option<DateOperand>) -> Result<bool, ApiError> {
+/// A date condition on a value (`None`: the date is empty). Bounds are read
+/// like values: offsets and `Z` as written, bare date-times as UTC.
+fn date_condition(name: &str, cond: &Value, v: Option<StoredDate>) -> Result<bool, ApiError> {
     let Some((op, arg)) = cond.as_object().and_then(|o| o.iter().next()) else {
         return Err(unsupported_condition(cond));
     };
@@ -467,25 +451,14 @@ fn date_condition(name: &str, cond: &Value, v: Option<DateOperand>) -> Result<bo
     if op == "is_not_empty" {
         return Ok(v.is_some());
     }
-    let parsed = arg.as_str().and_then(parse_iso8601).ok_or_else(|| {
+    let Some(date_op) = DateOp::parse(op) else {
+        return Err(unsupported_condition(&json!({op: arg})));
+    };
+    let bound = arg.as_str().and_then(StoredDate::parse).ok_or_else(|| {
         ApiError::body_validation(format!(
             "body.filter.{name}.{op} should be a valid ISO 8601 date string, instead was `{}`",
             show(arg)
         ))
     })?;
-    let Some(v) = v else {
-        return Ok(false);
-    };
-    let (value, bound) = (v.instant(), parsed.instant());
-    Ok(match op.as_str() {
-        "equals" if parsed.is_date_only() => value.date_naive() == bound.date_naive(),
-        "equals" => value == bound,
-        "before" => value < bound,
-        "after" if parsed.is_date_only() => value.date_naive() > bound.date_naive(),
-        "after" => value > bound,
-        "on_or_before" if parsed.is_date_only() => value.date_naive() <= bound.date_naive(),
-        "on_or_before" => value <= bound,
-        "on_or_after" => value >= bound,
-        _ => return Err(unsupported_condition(&json!({op: arg}))),
-    })
+    Ok(v.is_some_and(|value| compare(date_op, value, bound)))
 }

@@ -64,7 +64,8 @@ impl PropertySchema {
         let mut m = Map::new();
         m.insert("id".into(), json!(self.id));
         m.insert("name".into(), json!(self.name));
-        m.insert("description".into(), json!(""));
+        // `null` unless set in the UI (real data source recordings).
+        m.insert("description".into(), Value::Null);
         m.insert("type".into(), json!(self.type_name));
         m.insert(self.type_name.clone(), self.config.clone());
         Value::Object(m)
@@ -177,7 +178,12 @@ pub(crate) fn default_schema() -> Vec<PropertySchema> {
     ]
 }
 
-/// The integration itself (`GET /v1/users/me`).
+/// The integration's name, as Notion quotes it in `object_not_found`.
+pub(crate) const INTEGRATION_NAME: &str = "Dialer Sync";
+
+/// The integration itself (`GET /v1/users/me`); also the `integration_id`
+/// Notion reports (in real recordings the bot user id and the integration id
+/// are the same).
 pub const BOT_USER_ID: &str = "9a3b5c7d-1e2f-4a6b-8c0d-2e4f6a8b0c1d";
 /// Workspace members, usable in `people` values and as authors of person edits.
 pub const PERSON_USER_IDS: [&str; 2] = [
@@ -193,7 +199,7 @@ pub(crate) fn bot_user() -> Value {
     json!({
         "object": "user",
         "id": BOT_USER_ID,
-        "name": "Dialer Sync",
+        "name": INTEGRATION_NAME,
         "avatar_url": null,
         "type": "bot",
         "bot": {

@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::clock::{format_timestamp, round_to_minute};
+use crate::clock::{format_exact_timestamp, format_timestamp, round_to_minute};
 use crate::error::{show, ApiError};
 use crate::ids::{new_id, normalize_id, undashed};
-use crate::schema::{default_schema, user_object, user_stub, PropertySchema, BOT_USER_ID};
+use crate::schema::{
+    default_schema, user_object, user_stub, PropertySchema, BOT_USER_ID, PERSON_USER_IDS,
+};
 use crate::values::{empty_value, plain_text, rich_text, validate_property_writes, MAX_ARRAY};
 
 /// More block elements than this in one request is a validation error.
@@ -74,6 +76,8 @@ pub(crate) struct Store {
     pub database_id: String,
     pub data_source_id: String,
     pub title: String,
+    /// Exact (unrounded): databases show them to the millisecond; data
+    /// sources round them to the minute when rendered.
     pub created_time: DateTime<Utc>,
     pub schema_edited_time: DateTime<Utc>,
     pub schema: Vec<PropertySchema>,
@@ -82,6 +86,19 @@ pub(crate) struct Store {
     pub blocks: HashMap<String, Vec<Block>>,
     pub shared: bool,
     next_seq: u64,
+}
+
+/// Where Notion's page and database URLs point (2026 recordings; older ones
+/// used `https://www.notion.so`).
+const APP_URL: &str = "https://app.notion.com/p";
+
+fn workspace_parent() -> Value {
+    json!({"type": "workspace", "workspace": true})
+}
+
+/// Minute-rounded `...Z`, as pages, blocks and data sources show times.
+fn minute(t: DateTime<Utc>) -> String {
+    format_timestamp(round_to_minute(t))
 }
 
 fn rich_text_plain(content: &str) -> Value {
@@ -96,23 +113,18 @@ fn rich_text_plain(content: &str) -> Value {
 
 impl Store {
     pub fn new(database_id: String, data_source_id: String, now: DateTime<Utc>) -> Self {
-        let created = round_to_minute(now);
         Self {
             database_id,
             data_source_id,
             title: "Sales CRM".into(),
-            created_time: created,
-            schema_edited_time: created,
+            created_time: now,
+            schema_edited_time: now,
             schema: default_schema(),
             pages: Vec::new(),
             blocks: HashMap::new(),
             shared: true,
             next_seq: 1,
         }
-    }
-
-    fn database_url(&self) -> String {
-        format!("https://www.notion.so/{}", undashed(&self.database_id))
     }
 
     // ---------- lookups (404 when missing or unshared) ----------
@@ -128,7 +140,9 @@ impl Store {
     pub fn check_data_source(&self, raw_id: &str) -> Result<(), ApiError> {
         match normalize_id(raw_id) {
             Some(id) if self.shared && id == self.data_source_id => Ok(()),
-            Some(id) => Err(ApiError::not_found("data source", &id)),
+            // Real answers for an unknown data source say "database"
+            // (a recorded 404 from POST /v1/data_sources/{id}/query).
+            Some(id) => Err(ApiError::not_found("database", &id)),
             None => Err(invalid_path_id("data_source_id", raw_id)),
         }
     }
@@ -165,51 +179,73 @@ impl Store {
     }
 
     // ---------- renderers ----------
+    //
+    // Key sets and their order follow real 2025-09-03 responses recorded in
+    // ramnes/notion-sdk-py `tests/cassettes/` (2026-07 recordings); see
+    // tests/js/fixtures/README.md for the exact files.
 
+    /// `GET /v1/databases/{id}`. From 2025-09-03 a database is a container:
+    /// no `created_by`/`last_edited_by`, unrounded `+00:00` timestamps and
+    /// `data_sources` instead of `properties`.
     pub fn render_database(&self, version: ApiVersion) -> Value {
+        if version == ApiVersion::V2022_06_28 {
+            return self.render_database_2022();
+        }
+        let mut m = Map::new();
+        m.insert("object".into(), json!("database"));
+        m.insert("id".into(), json!(self.database_id));
+        m.insert("title".into(), rich_text_plain(&self.title));
+        m.insert("description".into(), json!([]));
+        m.insert("parent".into(), workspace_parent());
+        m.insert("is_inline".into(), json!(false));
+        m.insert("in_trash".into(), json!(false));
+        m.insert("is_locked".into(), json!(false));
+        m.insert(
+            "created_time".into(),
+            json!(format_exact_timestamp(self.created_time)),
+        );
+        m.insert(
+            "last_edited_time".into(),
+            json!(format_exact_timestamp(self.schema_edited_time)),
+        );
+        m.insert(
+            "data_sources".into(),
+            json!([{"id": self.data_source_id, "name": self.title}]),
+        );
+        m.insert("icon".into(), Value::Null);
+        m.insert("cover".into(), Value::Null);
+        m.insert("url".into(), json!(self.database_url()));
+        m.insert("public_url".into(), Value::Null);
+        if version.has_archived() {
+            m.insert("archived".into(), json!(false));
+        }
+        Value::Object(m)
+    }
+
+    /// The 2022-06-28 shape: the database carries the schema itself.
+    fn render_database_2022(&self) -> Value {
         let mut m = Map::new();
         m.insert("object".into(), json!("database"));
         m.insert("id".into(), json!(self.database_id));
         m.insert("cover".into(), Value::Null);
         m.insert("icon".into(), Value::Null);
-        m.insert(
-            "created_time".into(),
-            json!(format_timestamp(self.created_time)),
-        );
-        m.insert(
-            "created_by".into(),
-            user_stub(crate::schema::PERSON_USER_IDS[0]),
-        );
-        m.insert(
-            "last_edited_by".into(),
-            user_stub(crate::schema::PERSON_USER_IDS[0]),
-        );
+        m.insert("created_time".into(), json!(minute(self.created_time)));
+        m.insert("created_by".into(), user_stub(PERSON_USER_IDS[0]));
+        m.insert("last_edited_by".into(), user_stub(PERSON_USER_IDS[0]));
         m.insert(
             "last_edited_time".into(),
-            json!(format_timestamp(self.schema_edited_time)),
+            json!(minute(self.schema_edited_time)),
         );
         m.insert("title".into(), rich_text_plain(&self.title));
         m.insert("description".into(), json!([]));
         m.insert("is_inline".into(), json!(false));
-        m.insert(
-            "parent".into(),
-            json!({"type": "workspace", "workspace": true}),
-        );
-        if version == ApiVersion::V2022_06_28 {
-            m.insert("properties".into(), self.render_schema());
-        } else {
-            m.insert(
-                "data_sources".into(),
-                json!([{"id": self.data_source_id, "name": self.title}]),
-            );
-        }
-        if version.has_archived() {
-            m.insert("archived".into(), json!(false));
-        }
-        m.insert("in_trash".into(), json!(false));
-        m.insert("is_locked".into(), json!(false));
+        m.insert("properties".into(), self.render_schema());
+        m.insert("parent".into(), workspace_parent());
         m.insert("url".into(), json!(self.database_url()));
         m.insert("public_url".into(), Value::Null);
+        m.insert("archived".into(), json!(false));
+        m.insert("in_trash".into(), json!(false));
+        m.insert("is_locked".into(), json!(false));
         Value::Object(m)
     }
 
@@ -228,21 +264,12 @@ impl Store {
         m.insert("id".into(), json!(self.data_source_id));
         m.insert("cover".into(), Value::Null);
         m.insert("icon".into(), Value::Null);
-        m.insert(
-            "created_time".into(),
-            json!(format_timestamp(self.created_time)),
-        );
-        m.insert(
-            "created_by".into(),
-            user_stub(crate::schema::PERSON_USER_IDS[0]),
-        );
-        m.insert(
-            "last_edited_by".into(),
-            user_stub(crate::schema::PERSON_USER_IDS[0]),
-        );
+        m.insert("created_time".into(), json!(minute(self.created_time)));
+        m.insert("created_by".into(), user_stub(PERSON_USER_IDS[0]));
+        m.insert("last_edited_by".into(), user_stub(PERSON_USER_IDS[0]));
         m.insert(
             "last_edited_time".into(),
-            json!(format_timestamp(self.schema_edited_time)),
+            json!(minute(self.schema_edited_time)),
         );
         m.insert("title".into(), rich_text_plain(&self.title));
         m.insert("description".into(), json!([]));
@@ -252,16 +279,13 @@ impl Store {
             "parent".into(),
             json!({"type": "database_id", "database_id": self.database_id}),
         );
-        m.insert(
-            "database_parent".into(),
-            json!({"type": "workspace", "workspace": true}),
-        );
+        m.insert("database_parent".into(), workspace_parent());
+        m.insert("url".into(), json!(self.database_url()));
+        m.insert("public_url".into(), Value::Null);
+        m.insert("in_trash".into(), json!(false));
         if version.has_archived() {
             m.insert("archived".into(), json!(false));
         }
-        m.insert("in_trash".into(), json!(false));
-        m.insert("url".into(), json!(self.database_url()));
-        m.insert("public_url".into(), Value::Null);
         Value::Object(m)
     }
 
@@ -312,15 +336,21 @@ impl Store {
         m.insert("cover".into(), Value::Null);
         m.insert("icon".into(), Value::Null);
         m.insert("parent".into(), parent);
-        if version.has_archived() {
-            m.insert("archived".into(), json!(page.in_trash));
-        }
         m.insert("in_trash".into(), json!(page.in_trash));
+        // Notion's separate "archive" (not trash); the API cannot set it here.
+        m.insert("is_archived".into(), json!(false));
         m.insert("is_locked".into(), json!(false));
         m.insert("properties".into(), Value::Object(props));
         m.insert("url".into(), json!(self.page_url(page)));
         m.insert("public_url".into(), Value::Null);
+        if version.has_archived() {
+            m.insert("archived".into(), json!(page.in_trash));
+        }
         Value::Object(m)
+    }
+
+    fn database_url(&self) -> String {
+        format!("{APP_URL}/{}", undashed(&self.database_id))
     }
 
     fn page_url(&self, page: &Page) -> String {
@@ -337,9 +367,9 @@ impl Store {
             .collect::<Vec<_>>()
             .join("-");
         if slug.is_empty() {
-            format!("https://www.notion.so/{}", undashed(&page.id))
+            format!("{APP_URL}/{}", undashed(&page.id))
         } else {
-            format!("https://www.notion.so/{slug}-{}", undashed(&page.id))
+            format!("{APP_URL}/{slug}-{}", undashed(&page.id))
         }
     }
 
@@ -359,12 +389,12 @@ impl Store {
         m.insert("created_by".into(), user_stub(&block.created_by));
         m.insert("last_edited_by".into(), user_stub(&block.created_by));
         m.insert("has_children".into(), json!(block.has_children));
-        if version.has_archived() {
-            m.insert("archived".into(), json!(false));
-        }
         m.insert("in_trash".into(), json!(false));
         m.insert("type".into(), json!(block.type_name));
         m.insert(block.type_name.clone(), block.content.clone());
+        if version.has_archived() {
+            m.insert("archived".into(), json!(false));
+        }
         Value::Object(m)
     }
 
@@ -565,7 +595,7 @@ impl Store {
         for p in &mut self.pages {
             p.values.remove(&removed.id);
         }
-        self.schema_edited_time = round_to_minute(now);
+        self.schema_edited_time = now;
         Ok(())
     }
 
@@ -582,7 +612,7 @@ impl Store {
         }
         let idx = self.schema_index(old)?;
         self.schema[idx].name = new.to_string();
-        self.schema_edited_time = round_to_minute(now);
+        self.schema_edited_time = now;
         Ok(())
     }
 
@@ -623,7 +653,7 @@ impl Store {
         for p in &mut self.pages {
             p.values.remove(&pid);
         }
-        self.schema_edited_time = round_to_minute(now);
+        self.schema_edited_time = now;
         Ok(())
     }
 

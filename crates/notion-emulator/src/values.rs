@@ -2,9 +2,10 @@
 //! read shape we store. Pure functions over the schema, so the limits and
 //! messages are testable without HTTP.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
+use crate::dates::{parse_written, resolve, DateRuleError};
 use crate::error::{show, ApiError};
 use crate::schema::{user_object, PropertySchema, KNOWN_TYPES, READ_ONLY_TYPES};
 
@@ -212,53 +213,9 @@ fn select_option(prop: &mut PropertySchema, path: &str, v: &Value) -> Result<Val
     })
 }
 
-/// A parsed date-or-datetime string, normalised to Notion's read form.
-pub(crate) fn parse_iso8601(s: &str) -> Option<ParsedDate> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(ParsedDate::Date(d));
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(ParsedDate::WithOffset(t));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(ParsedDate::Naive(t));
-        }
-    }
-    None
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ParsedDate {
-    Date(NaiveDate),
-    WithOffset(DateTime<chrono::FixedOffset>),
-    Naive(NaiveDateTime),
-}
-
-impl ParsedDate {
-    /// Notion's read form: `2026-09-15`, `2026-09-15T09:00:00.000-07:00`.
-    pub fn to_notion_string(self) -> String {
-        match self {
-            ParsedDate::Date(d) => d.format("%Y-%m-%d").to_string(),
-            ParsedDate::WithOffset(t) => t.format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string(),
-            ParsedDate::Naive(t) => t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
-        }
-    }
-
-    /// An instant for comparisons; dates and naive times are read as UTC.
-    pub fn instant(self) -> DateTime<chrono::Utc> {
-        match self {
-            ParsedDate::Date(d) => d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-            ParsedDate::WithOffset(t) => t.to_utc(),
-            ParsedDate::Naive(t) => t.and_utc(),
-        }
-    }
-
-    pub fn is_date_only(self) -> bool {
-        matches!(self, ParsedDate::Date(_))
-    }
-}
-
+/// Validates a date write and returns Notion's read shape: `time_zone` is
+/// applied to `start`/`end` and rendered as their UTC offset, and the read
+/// answers `time_zone: null` (see [`crate::dates`]).
 fn date(path: &str, v: &Value) -> Result<Value, ApiError> {
     let obj = v.as_object().ok_or_else(|| {
         ApiError::body_validation(format!(
@@ -266,28 +223,14 @@ fn date(path: &str, v: &Value) -> Result<Value, ApiError> {
             show(v)
         ))
     })?;
-    let parse = |key: &str, required: bool| -> Result<Value, ApiError> {
-        match obj.get(key) {
-            None | Some(Value::Null) if !required => Ok(Value::Null),
-            Some(Value::String(s)) => parse_iso8601(s)
-                .map(|d| json!(d.to_notion_string()))
-                .ok_or_else(|| {
-                    ApiError::body_validation(format!(
-                        "{path}.{key} should be a valid ISO 8601 date string, instead was `{}`",
-                        show(&json!(s))
-                    ))
-                }),
-            other => Err(ApiError::body_validation(format!(
-                "{path}.{key} should be a valid ISO 8601 date string, instead was `{}`",
-                other.map(show).unwrap_or_else(|| "undefined".into())
-            ))),
-        }
-    };
-    let start = parse("start", true)?;
-    let end = parse("end", false)?;
-    let time_zone = match obj.get("time_zone") {
-        None | Some(Value::Null) => Value::Null,
-        Some(Value::String(tz)) => json!(tz),
+    let zone = match obj.get("time_zone") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name.parse::<Tz>().map_err(|_| {
+            ApiError::body_validation(format!(
+                "{path}.time_zone should be an IANA time zone name, instead was `{}`",
+                show(&json!(name))
+            ))
+        })?),
         Some(other) => {
             return Err(ApiError::body_validation(format!(
                 "{path}.time_zone should be a string or `null`, instead was `{}`",
@@ -295,7 +238,37 @@ fn date(path: &str, v: &Value) -> Result<Value, ApiError> {
             )))
         }
     };
-    Ok(json!({"start": start, "end": end, "time_zone": time_zone}))
+    let parse = |key: &str, required: bool| -> Result<Value, ApiError> {
+        let invalid = |shown: String| {
+            ApiError::body_validation(format!(
+                "{path}.{key} should be a valid ISO 8601 date string, instead was `{shown}`"
+            ))
+        };
+        let raw = match obj.get(key) {
+            None | Some(Value::Null) if !required => return Ok(Value::Null),
+            Some(Value::String(s)) => s,
+            other => {
+                return Err(invalid(
+                    other.map(show).unwrap_or_else(|| "undefined".into()),
+                ))
+            }
+        };
+        let written = parse_written(raw).ok_or_else(|| invalid(show(&json!(raw))))?;
+        let stored = resolve(written, zone).map_err(|rule| {
+            let needs = match rule {
+                DateRuleError::OffsetWithTimeZone => "a date-time without a UTC offset",
+                DateRuleError::DayWithTimeZone => "a date-time, not a date",
+            };
+            ApiError::body_validation(format!(
+                "{path}.{key} should be {needs} when {path}.time_zone is set, instead was `{}`",
+                show(&json!(raw))
+            ))
+        })?;
+        Ok(json!(stored.render()))
+    };
+    let start = parse("start", true)?;
+    let end = parse("end", false)?;
+    Ok(json!({"start": start, "end": end, "time_zone": null}))
 }
 
 /// Validates a rich-text array and returns it in read shape.
@@ -439,6 +412,43 @@ mod tests {
         assert_eq!(out[0].1["name"], "Mining");
         let industry = schema.iter().find(|p| p.name == "Industry").unwrap();
         assert!(industry.options().iter().any(|o| o["name"] == "Mining"));
+    }
+
+    #[test]
+    fn dates_with_time_zone_read_back_as_offsets() {
+        let out = write(json!({"Last Call": {"date": {
+            "start": "2026-09-15T09:00:00", "end": "2026-09-15T09:30:00",
+            "time_zone": "America/Los_Angeles"
+        }}}))
+        .unwrap();
+        assert_eq!(
+            out[0].1,
+            json!({"start": "2026-09-15T09:00:00.000-07:00", "end": "2026-09-15T09:30:00.000-07:00", "time_zone": null})
+        );
+    }
+
+    #[test]
+    fn time_zone_rules_are_validation_errors() {
+        let offset = write(json!({"Last Call": {"date": {
+            "start": "2026-09-15T09:00:00-07:00", "time_zone": "America/Los_Angeles"
+        }}}))
+        .unwrap_err();
+        assert_eq!(offset.code, "validation_error");
+        assert!(
+            offset
+                .message
+                .contains("body.properties.Last Call.date.start"),
+            "{}",
+            offset.message
+        );
+        let day = write(
+            json!({"Last Call": {"date": {"start": "2026-09-15", "time_zone": "Europe/Berlin"}}}),
+        )
+        .unwrap_err();
+        assert!(day.message.contains("not a date"), "{}", day.message);
+        let zone = write(json!({"Last Call": {"date": {"start": "2026-09-15T09:00:00", "time_zone": "Mars/Olympus"}}}))
+            .unwrap_err();
+        assert!(zone.message.contains("date.time_zone"), "{}", zone.message);
     }
 
     #[test]

@@ -62,8 +62,10 @@ async fn create_returns_the_read_shape() {
     assert!(r.body["url"]
         .as_str()
         .unwrap()
-        .starts_with("https://www.notion.so/Acme-Corp-"));
+        .starts_with("https://app.notion.com/p/Acme-Corp-"));
     assert_eq!(r.body["in_trash"], false);
+    assert_eq!(r.body["is_archived"], false);
+    assert_eq!(r.body["archived"], false);
 }
 
 #[tokio::test]

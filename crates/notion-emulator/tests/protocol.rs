@@ -60,12 +60,18 @@ async fn unknown_or_unshared_objects_are_not_found() {
     );
     assert_eq!(
         msg,
-        "Could not find database with ID: 01234567-89ab-cdef-0123-456789abcdef. Make sure the relevant pages and databases are shared with your integration."
+        "Could not find database with ID: 01234567-89ab-cdef-0123-456789abcdef. Make sure the relevant pages and databases are shared with your integration \"Dialer Sync\"."
     );
-    assert_error(
-        &api.get(&format!("/v1/data_sources/{other}")).await,
-        404,
-        "object_not_found",
+    let r = api.get(&format!("/v1/data_sources/{other}")).await;
+    let msg = assert_error(&r, 404, "object_not_found");
+    // Notion names a missing data source a "database" in this message.
+    assert!(
+        msg.starts_with("Could not find database with ID: 01234567-"),
+        "{msg}"
+    );
+    assert_eq!(
+        r.body["additional_data"],
+        json!({"integration_id": notion_emulator::BOT_USER_ID})
     );
     assert_error(
         &api.get(&format!("/v1/pages/{other}")).await,
@@ -195,7 +201,98 @@ async fn data_source_schema_and_old_version_shape() {
     assert_eq!(page.body["in_trash"], false);
 
     api.version = "1999-01-01";
-    assert_error(&api.get("/v1/users/me").await, 400, "validation_error");
+    let msg = assert_error(&api.get("/v1/users/me").await, 400, "validation_error");
+    assert_eq!(
+        msg,
+        "Notion-Version header failed validation: Notion-Version header should be \"2022-06-28\", \"2025-09-03\", or \"2026-03-11\", instead was `\"1999-01-01\"`."
+    );
+}
+
+/// Key sets of a recorded 2025-09-03 database and data source (ramnes/notion-sdk-py
+/// test_is_full_database.yaml, test_data_sources_retrieve.yaml).
+#[tokio::test]
+async fn database_and_data_source_have_the_recorded_key_sets() {
+    let mut api = start().await;
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let db = api
+        .get(&format!("/v1/databases/{DEFAULT_DATABASE_ID}"))
+        .await;
+    assert_eq!(
+        keys(&db.body),
+        [
+            "object",
+            "id",
+            "title",
+            "description",
+            "parent",
+            "is_inline",
+            "in_trash",
+            "is_locked",
+            "created_time",
+            "last_edited_time",
+            "data_sources",
+            "icon",
+            "cover",
+            "url",
+            "public_url",
+            "archived",
+            "request_id"
+        ]
+    );
+    // Databases show exact times with a numeric offset, not minute-rounded `Z`.
+    let created = db.body["created_time"].as_str().unwrap();
+    assert!(
+        created.ends_with("+00:00") && created.len() == 29,
+        "{created}"
+    );
+    assert!(db.body["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://app.notion.com/p/"));
+
+    let ds = api
+        .get(&format!("/v1/data_sources/{DEFAULT_DATA_SOURCE_ID}"))
+        .await;
+    assert_eq!(
+        keys(&ds.body),
+        [
+            "object",
+            "id",
+            "cover",
+            "icon",
+            "created_time",
+            "created_by",
+            "last_edited_by",
+            "last_edited_time",
+            "title",
+            "description",
+            "is_inline",
+            "properties",
+            "parent",
+            "database_parent",
+            "url",
+            "public_url",
+            "in_trash",
+            "archived",
+            "request_id"
+        ]
+    );
+    assert!(ds.body["created_time"]
+        .as_str()
+        .unwrap()
+        .ends_with(":00.000Z"));
+    assert_eq!(
+        ds.body["properties"]["Name"]["description"],
+        serde_json::Value::Null
+    );
+
+    api.version = "2026-03-11";
+    let db = api
+        .get(&format!("/v1/databases/{DEFAULT_DATABASE_ID}"))
+        .await;
+    assert!(db.body.get("archived").is_none());
+    assert!(db.body.get("created_by").is_none());
 }
 
 #[tokio::test]

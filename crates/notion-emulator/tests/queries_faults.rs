@@ -114,6 +114,100 @@ async fn property_filters() {
     assert_eq!(ids(&q(compound).await), [2, 3]);
     let bad = q(json!({"property": "Nope", "number": {"equals": 1}})).await;
     assert_error(&bad, 400, "validation_error");
+    let mismatch = q(json!({"property": "Outcome", "checkbox": {"equals": true}})).await;
+    assert_eq!(
+        assert_error(&mismatch, 400, "validation_error"),
+        "The property type in the database does not match the property type of the filter provided: database property select does not match filter checkbox"
+    );
+}
+
+/// Dates written with offsets, with `time_zone` and as bare days are compared
+/// as instants (days by calendar day), and read back the way Notion renders.
+#[tokio::test]
+async fn date_filters_and_sorts_compare_instants_across_zones() {
+    let api = start().await;
+    let rows = [
+        // 16:00Z
+        (
+            1,
+            json!({"start": "2026-09-15T09:00:00", "time_zone": "America/Los_Angeles"}),
+        ),
+        // 15:00Z: earlier, although its wall-clock time is later.
+        (
+            2,
+            json!({"start": "2026-09-15T17:00:00", "time_zone": "Europe/Berlin"}),
+        ),
+        // 16:30Z
+        (3, json!({"start": "2026-09-15T12:30:00-04:00"})),
+        // 00:00Z
+        (4, json!({"start": "2026-09-15"})),
+        // 03:00Z on the 16th
+        (
+            5,
+            json!({"start": "2026-09-15T20:00:00", "time_zone": "America/Los_Angeles"}),
+        ),
+    ];
+    for (id, date) in &rows {
+        let r = api
+            .create(json!({"Dialer ID": {"number": id}, "Last Call": {"date": date}}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let by_time = json!([{"property": "Last Call", "direction": "ascending"}]);
+    let q = |f: Value| api.query(json!({"filter": f, "sorts": by_time}));
+    let all = api.query(json!({"sorts": by_time})).await;
+    assert_eq!(ids(&all), [4, 2, 1, 3, 5]);
+    let starts: Vec<&str> = all.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["properties"]["Last Call"]["date"]["start"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-09-15",
+            "2026-09-15T17:00:00.000+02:00",
+            "2026-09-15T09:00:00.000-07:00",
+            "2026-09-15T12:30:00.000-04:00",
+            "2026-09-15T20:00:00.000-07:00",
+        ]
+    );
+    assert!(all.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["properties"]["Last Call"]["date"]["time_zone"].is_null()));
+
+    let date = |op: &str, v: &str| json!({"property": "Last Call", "date": {op: v}});
+    assert_eq!(
+        ids(&q(date("on_or_after", "2026-09-15T16:00:00Z")).await),
+        [1, 3, 5]
+    );
+    assert_eq!(
+        ids(&q(date("after", "2026-09-15T09:00:00-07:00")).await),
+        [3, 5]
+    );
+    assert_eq!(
+        ids(&q(date("before", "2026-09-15T16:00:00.000+00:00")).await),
+        [4, 2]
+    );
+    assert_eq!(
+        ids(&q(date("equals", "2026-09-15T18:00:00+02:00")).await),
+        [1]
+    );
+    // A bare-date bound compares UTC calendar days.
+    assert_eq!(ids(&q(date("equals", "2026-09-15")).await), [4, 2, 1, 3]);
+    assert_eq!(ids(&q(date("after", "2026-09-15")).await), [5]);
+    assert_eq!(
+        ids(&q(date("on_or_before", "2026-09-14")).await),
+        Vec::<i64>::new()
+    );
+    assert_error(&q(date("after", "soon")).await, 400, "validation_error");
 }
 
 #[tokio::test]

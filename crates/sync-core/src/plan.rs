@@ -132,7 +132,7 @@ impl RecordPlan {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Problem {
     pub contact_id: Option<ContactId>,
     pub page_id: Option<String>,

@@ -10,7 +10,15 @@ use serde_json::json;
 use support::*;
 use sync_core::{ContactPolicy, FieldMap, SyncConfig, Value};
 
-const FIELDS_EDITED: &[&str] = &["companyName", "phone", "website", "industry", "nextFollowUp", "totalDials", "currentOkCode"];
+const FIELDS_EDITED: &[&str] = &[
+    "companyName",
+    "phone",
+    "website",
+    "industry",
+    "nextFollowUp",
+    "totalDials",
+    "currentOkCode",
+];
 
 fn pool(key: &str, pick: u8) -> Value {
     let i = pick % 4;
@@ -19,7 +27,10 @@ fn pool(key: &str, pick: u8) -> Value {
     }
     match key {
         "totalDials" => Value::Number(f64::from(i)),
-        "nextFollowUp" => Value::Date(sync_core::time::parse_date(&format!("2026-10-0{i}"), chrono_tz::America::New_York).unwrap()),
+        "nextFollowUp" => Value::Date(
+            sync_core::time::parse_date(&format!("2026-10-0{i}"), chrono_tz::America::New_York)
+                .unwrap(),
+        ),
         "website" => Value::text(format!("https://site{i}.test")),
         _ => Value::text(format!("{key}-{i}")),
     }
@@ -36,8 +47,20 @@ struct Edit {
 
 fn edits() -> impl Strategy<Value = Vec<Edit>> {
     prop::collection::vec(
-        (0usize..4, any::<bool>(), 0..FIELDS_EDITED.len(), any::<u8>(), 1i64..30)
-            .prop_map(|(contact, on_notion, field, pick, minute)| Edit { contact, on_notion, field, pick, minute }),
+        (
+            0usize..4,
+            any::<bool>(),
+            0..FIELDS_EDITED.len(),
+            any::<u8>(),
+            1i64..30,
+        )
+            .prop_map(|(contact, on_notion, field, pick, minute)| Edit {
+                contact,
+                on_notion,
+                field,
+                pick,
+                minute,
+            }),
         0..12,
     )
 }
@@ -53,13 +76,19 @@ fn policy() -> impl Strategy<Value = ContactPolicy> {
 
 /// Four contacts synced once; one Notion note per page.
 fn synced_world(policy: ContactPolicy, picks: &[u8]) -> World {
-    let mut w = World::new(SyncConfig { contact_policy: policy, ..SyncConfig::default() });
+    let mut w = World::new(SyncConfig {
+        contact_policy: policy,
+        ..SyncConfig::default()
+    });
     for n in 0..4u64 {
         let mut raw = serde_json::Map::new();
         raw.insert("id".into(), json!((100 + n).to_string()));
         let mut vals = FieldMap::new();
         for (i, key) in FIELDS_EDITED.iter().enumerate() {
-            vals.insert(key.to_string(), pool(key, picks.get(i + n as usize).copied().unwrap_or(1)));
+            vals.insert(
+                key.to_string(),
+                pool(key, picks.get(i + n as usize).copied().unwrap_or(1)),
+            );
         }
         sync_core::contact::write_fields(&mut raw, &vals);
         w.add_contact(serde_json::Value::Object(raw));
@@ -67,7 +96,12 @@ fn synced_world(policy: ContactPolicy, picks: &[u8]) -> World {
     w.sync();
     let pages: Vec<String> = w.pages.iter().map(|p| p.id.clone()).collect();
     for (i, p) in pages.iter().enumerate() {
-        w.edit_page(p, t(0), "notes", Value::text(format!("Notion's own note {i}")));
+        w.edit_page(
+            p,
+            t(0),
+            "notes",
+            Value::text(format!("Notion's own note {i}")),
+        );
     }
     w.sync();
     w

@@ -20,7 +20,10 @@ fn synced(config: SyncConfig) -> (World, ContactId, String) {
     let mut w = World::new(config);
     let id = w.add_contact(acme());
     let plan = w.sync();
-    assert_eq!(plan.count(|r| matches!(r.notion, NotionWrite::Create { .. })), 1);
+    assert_eq!(
+        plan.count(|r| matches!(r.notion, NotionWrite::Create { .. })),
+        1
+    );
     let page = w.page_of(id).unwrap().id.clone();
     w.now = t(10);
     (w, id, page)
@@ -43,17 +46,41 @@ fn rule5_a_notion_page_creates_a_dialer_contact_with_a_new_unique_id() {
     let mut w = World::new(SyncConfig::default());
     w.add_contact(acme());
     w.sync();
-    let page = w.add_page(None, values(&[("companyName", Value::text("Beta LLC")), ("phone", Value::text("555-9999")), ("notes", Value::text("from a trade show"))]), t(5));
+    let page = w.add_page(
+        None,
+        values(&[
+            ("companyName", Value::text("Beta LLC")),
+            ("phone", Value::text("555-9999")),
+            ("notes", Value::text("from a trade show")),
+        ]),
+        t(5),
+    );
     w.now = t(6);
     let plan = w.sync();
-    let created: Vec<_> = plan.records.iter().filter(|r| matches!(r.dialer, DialerWrite::Create { .. })).collect();
+    let created: Vec<_> = plan
+        .records
+        .iter()
+        .filter(|r| matches!(r.dialer, DialerWrite::Create { .. }))
+        .collect();
     assert_eq!(created.len(), 1);
     let new_id = created[0].contact_id;
-    assert_eq!(new_id.get(), 1002, "next after the highest id in the dialer");
-    assert_eq!(w.page(&page).dialer_id, Some(new_id), "the new id is written to the page too");
+    assert_eq!(
+        new_id.get(),
+        1002,
+        "next after the highest id in the dialer"
+    );
+    assert_eq!(
+        w.page(&page).dialer_id,
+        Some(new_id),
+        "the new id is written to the page too"
+    );
     let c = w.contact(new_id);
     assert_eq!(c.company_name(), "Beta LLC");
-    assert_eq!(c.values["notes"], Value::text("from a trade show"), "Notion's notes are copied read-only");
+    assert_eq!(
+        c.values["notes"],
+        Value::text("from a trade show"),
+        "Notion's notes are copied read-only"
+    );
     assert!(c.raw.get("createdAt").is_some());
     assert!(w.plan().is_noop(), "{}", w.plan());
 }
@@ -61,11 +88,16 @@ fn rule5_a_notion_page_creates_a_dialer_contact_with_a_new_unique_id() {
 #[test]
 fn edits_flow_from_the_side_that_changed() {
     let (mut w, id, page) = synced(SyncConfig::default());
-    w.edit_contact(id, t(11), |c| { c.insert("website".into(), json!("https://acme.example")); });
+    w.edit_contact(id, t(11), |c| {
+        c.insert("website".into(), json!("https://acme.example"));
+    });
     w.edit_page(&page, t(12), "address", Value::text("1 Main St"));
     let plan = w.sync();
     assert!(plan.records[0].conflicts.is_empty());
-    assert_eq!(w.page(&page).values["website"], Value::text("https://acme.example"));
+    assert_eq!(
+        w.page(&page).values["website"],
+        Value::text("https://acme.example")
+    );
     assert_eq!(w.contact(id).values["address"], Value::text("1 Main St"));
     assert!(w.plan().is_noop());
 }
@@ -82,7 +114,12 @@ fn rule2_call_data_always_comes_from_the_dialer() {
     let plan = w.sync();
     let r = &plan.records[0];
     assert!(r.conflicts.is_empty(), "call data never conflicts");
-    assert_eq!(r.lost.len(), 1, "Notion's 99 is replaced and kept: {:?}", r.lost);
+    assert_eq!(
+        r.lost.len(),
+        1,
+        "Notion's 99 is replaced and kept: {:?}",
+        r.lost
+    );
     assert_eq!(r.lost[0].value, Value::Number(99.0));
     let p = w.page(&page);
     assert_eq!(p.values["totalDials"], Value::Number(2.0));
@@ -90,7 +127,11 @@ fn rule2_call_data_always_comes_from_the_dialer() {
     assert_eq!(p.values["duration"], Value::Number(300.0));
     assert_eq!(p.values["hadConversation"], Value::Bool(true));
     assert_eq!(p.values["currentOkCode"], Value::text("OK-7"));
-    assert_eq!(w.logged_calls(&page).len(), 2, "the new call is appended once");
+    assert_eq!(
+        w.logged_calls(&page).len(),
+        2,
+        "the new call is appended once"
+    );
     assert!(w.plan().is_noop());
     assert_eq!(w.logged_calls(&page).len(), 2);
 }
@@ -99,15 +140,30 @@ fn rule2_call_data_always_comes_from_the_dialer() {
 fn rule4_notion_notes_are_never_overwritten() {
     let (mut w, id, page) = synced(SyncConfig::default());
     w.edit_page(&page, t(11), "notes", Value::text("Decision maker is Sam."));
-    w.edit_contact(id, t(12), |c| { c.insert("notion".into(), json!({"notes": "dialer tried to change this"})); });
+    w.edit_contact(id, t(12), |c| {
+        c.insert(
+            "notion".into(),
+            json!({"notes": "dialer tried to change this"}),
+        );
+    });
     w.sync();
-    assert_eq!(w.page(&page).values["notes"], Value::text("Decision maker is Sam."));
-    assert_eq!(w.contact(id).values["notes"], Value::text("Decision maker is Sam."), "copied to the dialer read-only");
+    assert_eq!(
+        w.page(&page).values["notes"],
+        Value::text("Decision maker is Sam.")
+    );
+    assert_eq!(
+        w.contact(id).values["notes"],
+        Value::text("Decision maker is Sam."),
+        "copied to the dialer read-only"
+    );
 }
 
 #[test]
 fn call_notes_can_be_appended_to_the_notes_property_keeping_what_is_there() {
-    let config = SyncConfig { call_notes: CallNotesTarget::NotesProperty, ..SyncConfig::default() };
+    let config = SyncConfig {
+        call_notes: CallNotesTarget::NotesProperty,
+        ..SyncConfig::default()
+    };
     let (mut w, id, page) = synced(config);
     w.edit_page(&page, t(11), "notes", Value::text("Decision maker is Sam."));
     w.sync();
@@ -122,10 +178,16 @@ fn call_notes_can_be_appended_to_the_notes_property_keeping_what_is_there() {
     assert!(w.plan().is_noop(), "{}", w.plan());
 }
 
-fn roadmap_conflict(config: SyncConfig, notion_at: i64, dialer_at: i64) -> (World, ContactId, String, Plan) {
+fn roadmap_conflict(
+    config: SyncConfig,
+    notion_at: i64,
+    dialer_at: i64,
+) -> (World, ContactId, String, Plan) {
     let (mut w, id, page) = synced(config);
     w.edit_page(&page, t(notion_at), "phone", Value::text("555-1111"));
-    w.edit_contact(id, t(dialer_at), |c| { c.insert("phone".into(), json!("555-2222")); });
+    w.edit_contact(id, t(dialer_at), |c| {
+        c.insert("phone".into(), json!("555-2222"));
+    });
     w.now = t(30);
     let plan = w.plan();
     (w, id, page, plan)
@@ -135,9 +197,16 @@ fn roadmap_conflict(config: SyncConfig, notion_at: i64, dialer_at: i64) -> (Worl
 fn roadmap_conflict_is_detected_and_last_edit_wins_by_default() {
     let (mut w, id, page, plan) = roadmap_conflict(SyncConfig::default(), 15, 20);
     let c = &plan.records[0].conflicts[0];
-    assert_eq!((c.field.as_str(), c.notion.clone(), c.dialer.clone()), ("phone", Value::text("555-1111"), Value::text("555-2222")));
+    assert_eq!(
+        (c.field.as_str(), c.notion.clone(), c.dialer.clone()),
+        ("phone", Value::text("555-1111"), Value::text("555-2222"))
+    );
     assert_eq!(c.applied, Some(Side::Dialer), "the dialer edited later");
-    assert_eq!(plan.records[0].lost[0].value, Value::text("555-1111"), "the losing value is kept");
+    assert_eq!(
+        plan.records[0].lost[0].value,
+        Value::text("555-1111"),
+        "the losing value is kept"
+    );
     w.apply(&plan);
     assert_eq!(w.page(&page).values["phone"], Value::text("555-2222"));
     assert_eq!(w.contact(id).values["phone"], Value::text("555-2222"));
@@ -151,19 +220,33 @@ fn roadmap_conflict_is_detected_and_last_edit_wins_by_default() {
 
 #[test]
 fn roadmap_conflict_keep_notion_and_keep_dialer() {
-    for (choice, expected) in [(Resolution::KeepNotion, "555-1111"), (Resolution::KeepDialer, "555-2222")] {
-        let config = SyncConfig { contact_policy: ContactPolicy::Ask, ..SyncConfig::default() };
+    for (choice, expected) in [
+        (Resolution::KeepNotion, "555-1111"),
+        (Resolution::KeepDialer, "555-2222"),
+    ] {
+        let config = SyncConfig {
+            contact_policy: ContactPolicy::Ask,
+            ..SyncConfig::default()
+        };
         let (mut w, id, page, plan) = roadmap_conflict(config, 15, 20);
         let conflicts = plan.records[0].conflicts.clone();
         assert_eq!(conflicts[0].applied, None, "ask: waits for a person");
-        assert!(!plan.records[0].has_writes(), "ask: neither side is touched");
+        assert!(
+            !plan.records[0].has_writes(),
+            "ask: neither side is touched"
+        );
         w.apply(&plan);
-        assert!(w.plan().is_noop(), "an open conflict is not re-planned as writes");
+        assert!(
+            w.plan().is_noop(),
+            "an open conflict is not re-planned as writes"
+        );
         let chosen = resolve(&conflicts, &choice).unwrap();
         assert_eq!(chosen["phone"], Value::text(expected));
         // The engine writes the chosen value to both sides.
         w.edit_page(&page, t(31), "phone", chosen["phone"].clone());
-        w.edit_contact(id, t(31), |c| { c.insert("phone".into(), json!(expected)); });
+        w.edit_contact(id, t(31), |c| {
+            c.insert("phone".into(), json!(expected));
+        });
         w.now = t(32);
         w.sync();
         assert_eq!(w.page(&page).values["phone"], Value::text(expected));
@@ -174,10 +257,18 @@ fn roadmap_conflict_keep_notion_and_keep_dialer() {
 
 #[test]
 fn manual_merge_picks_field_by_field() {
-    let config = SyncConfig { contact_policy: ContactPolicy::Ask, ..SyncConfig::default() };
+    let config = SyncConfig {
+        contact_policy: ContactPolicy::Ask,
+        ..SyncConfig::default()
+    };
     let (mut w, id, page) = synced(config);
     w.edit_page(&page, t(11), "phone", Value::text("555-1111"));
-    w.edit_page(&page, t(11), "website", Value::text("https://notion.example"));
+    w.edit_page(
+        &page,
+        t(11),
+        "website",
+        Value::text("https://notion.example"),
+    );
     w.edit_contact(id, t(12), |c| {
         c.insert("phone".into(), json!("555-2222"));
         c.insert("website".into(), json!("https://dialer.example"));
@@ -186,19 +277,45 @@ fn manual_merge_picks_field_by_field() {
     assert_eq!(conflicts.len(), 2);
     let mut fields = std::collections::BTreeMap::new();
     fields.insert("phone".to_string(), FieldChoice::Notion);
-    fields.insert("website".to_string(), FieldChoice::Value(Value::text("https://both.example")));
-    let chosen = resolve(&conflicts, &Resolution::Merge { fields: fields.clone() }).unwrap();
+    fields.insert(
+        "website".to_string(),
+        FieldChoice::Value(Value::text("https://both.example")),
+    );
+    let chosen = resolve(
+        &conflicts,
+        &Resolution::Merge {
+            fields: fields.clone(),
+        },
+    )
+    .unwrap();
     assert_eq!(chosen["phone"], Value::text("555-1111"));
     assert_eq!(chosen["website"], Value::text("https://both.example"));
     fields.remove("website");
-    assert!(matches!(resolve(&conflicts, &Resolution::Merge { fields }), Err(merge::ResolveError::MissingChoice(_))));
+    assert!(matches!(
+        resolve(&conflicts, &Resolution::Merge { fields }),
+        Err(merge::ResolveError::MissingChoice(_))
+    ));
 }
 
 #[test]
 fn policies_dialer_wins_and_notion_wins() {
-    let (_, _, _, plan) = roadmap_conflict(SyncConfig { contact_policy: ContactPolicy::DialerWins, ..SyncConfig::default() }, 25, 20);
+    let (_, _, _, plan) = roadmap_conflict(
+        SyncConfig {
+            contact_policy: ContactPolicy::DialerWins,
+            ..SyncConfig::default()
+        },
+        25,
+        20,
+    );
     assert_eq!(plan.records[0].conflicts[0].applied, Some(Side::Dialer));
-    let (_, _, _, plan) = roadmap_conflict(SyncConfig { contact_policy: ContactPolicy::NotionWins, ..SyncConfig::default() }, 15, 20);
+    let (_, _, _, plan) = roadmap_conflict(
+        SyncConfig {
+            contact_policy: ContactPolicy::NotionWins,
+            ..SyncConfig::default()
+        },
+        15,
+        20,
+    );
     assert_eq!(plan.records[0].conflicts[0].applied, Some(Side::Notion));
 }
 
@@ -206,9 +323,16 @@ fn policies_dialer_wins_and_notion_wins() {
 fn the_same_change_on_both_sides_is_no_conflict() {
     let (mut w, id, page) = synced(SyncConfig::default());
     w.edit_page(&page, t(11), "phone", Value::text("555-3333"));
-    w.edit_contact(id, t(12), |c| { c.insert("phone".into(), json!("555-3333")); });
+    w.edit_contact(id, t(12), |c| {
+        c.insert("phone".into(), json!("555-3333"));
+    });
     let plan = w.plan();
-    assert!(plan.records.iter().all(|r| r.conflicts.is_empty() && !r.has_writes()), "{plan}");
+    assert!(
+        plan.records
+            .iter()
+            .all(|r| r.conflicts.is_empty() && !r.has_writes()),
+        "{plan}"
+    );
 }
 
 #[test]
@@ -222,7 +346,14 @@ fn a_tie_in_edit_times_goes_to_the_dialer_every_time() {
 #[test]
 fn rule1_phone_links_a_page_without_dialer_id_and_never_duplicates() {
     let mut w = World::new(SyncConfig::default());
-    w.add_page(None, values(&[("companyName", Value::text("Acme (Notion)")), ("phone", Value::text("+1 (415) 555-0100"))]), t(0));
+    w.add_page(
+        None,
+        values(&[
+            ("companyName", Value::text("Acme (Notion)")),
+            ("phone", Value::text("+1 (415) 555-0100")),
+        ]),
+        t(0),
+    );
     let id = w.add_contact(json!({"id": "7", "companyName": "Acme", "phone": "415.555.0100"}));
     let plan = w.sync();
     assert_eq!(plan.records.len(), 1, "{plan}");
@@ -236,8 +367,16 @@ fn rule1_phone_links_a_page_without_dialer_id_and_never_duplicates() {
 fn duplicate_dialer_ids_in_notion_are_reported_not_doubled() {
     let mut w = World::new(SyncConfig::default());
     w.add_contact(json!({"id": "7", "companyName": "Acme"}));
-    w.add_page(Some(7), values(&[("companyName", Value::text("Acme"))]), t(0));
-    w.add_page(Some(7), values(&[("companyName", Value::text("Acme copy"))]), t(1));
+    w.add_page(
+        Some(7),
+        values(&[("companyName", Value::text("Acme"))]),
+        t(0),
+    );
+    w.add_page(
+        Some(7),
+        values(&[("companyName", Value::text("Acme copy"))]),
+        t(1),
+    );
     let plan = w.sync();
     assert_eq!(plan.problems.len(), 1);
     assert!(plan.problems[0].message.contains("more than one page"));
@@ -277,7 +416,13 @@ fn notion_trash_marks_the_contact_archived_and_keeps_it() {
     // Restored in Notion: the mark goes away.
     w.pages.iter_mut().find(|p| p.id == page).unwrap().in_trash = false;
     let plan = w.sync();
-    assert!(matches!(plan.records[0].dialer, DialerWrite::Update { archived: Some(false), .. }));
+    assert!(matches!(
+        plan.records[0].dialer,
+        DialerWrite::Update {
+            archived: Some(false),
+            ..
+        }
+    ));
     assert!(!w.contact(id).is_archived_in_notion());
 }
 
@@ -287,32 +432,58 @@ fn the_brake_holds_mass_archives_but_not_the_first_sync() {
     for n in 1..=10 {
         w.add_contact(json!({"id": n.to_string(), "companyName": format!("Co {n}")}));
     }
-    assert!(w.plan().held.is_none(), "the first sync into an empty Notion is not held");
+    assert!(
+        w.plan().held.is_none(),
+        "the first sync into an empty Notion is not held"
+    );
     w.sync();
     for n in 1..=6 {
         w.contacts.remove(&World::id(n));
     }
     let plan = w.plan();
-    assert!(plan.held.as_deref().unwrap().contains("archive 6 of 10"), "{:?}", plan.held);
+    assert!(
+        plan.held.as_deref().unwrap().contains("archive 6 of 10"),
+        "{:?}",
+        plan.held
+    );
     assert!(plan.to_string().contains("held"));
 }
 
 #[test]
 fn first_link_fills_gaps_without_conflicts() {
     let mut w = World::new(SyncConfig::default());
-    w.add_page(Some(7), values(&[("companyName", Value::text("Acme")), ("address", Value::text("1 Main St"))]), t(0));
-    let id = w.add_contact(json!({"id": "7", "companyName": "Acme", "website": "https://acme.test"}));
+    w.add_page(
+        Some(7),
+        values(&[
+            ("companyName", Value::text("Acme")),
+            ("address", Value::text("1 Main St")),
+        ]),
+        t(0),
+    );
+    let id =
+        w.add_contact(json!({"id": "7", "companyName": "Acme", "website": "https://acme.test"}));
     let plan = w.sync();
     assert_eq!(plan.records[0].link, Some(Link::ByDialerId));
     assert!(plan.records[0].conflicts.is_empty());
     assert_eq!(w.contact(id).values["address"], Value::text("1 Main St"));
-    assert_eq!(w.page_of(id).unwrap().values["website"], Value::text("https://acme.test"));
+    assert_eq!(
+        w.page_of(id).unwrap().values["website"],
+        Value::text("https://acme.test")
+    );
 }
 
 #[test]
 fn the_dry_run_reads_like_a_report() {
     let (_, _, _, plan) = roadmap_conflict(SyncConfig::default(), 15, 20);
     let text = plan.to_string();
-    assert!(text.starts_with("Plan: 0 to create in Notion, 1 to update in Notion"), "{text}");
-    assert!(text.contains("! Conflict #1001 Acme Corp: phone: Notion \"555-1111\" vs dialer \"555-2222\""), "{text}");
+    assert!(
+        text.starts_with("Plan: 0 to create in Notion, 1 to update in Notion"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "! Conflict #1001 Acme Corp: phone: Notion \"555-1111\" vs dialer \"555-2222\""
+        ),
+        "{text}"
+    );
 }

@@ -629,9 +629,18 @@ async fn build_once(path: &Path, args: &[&str], when: BuildWhen) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let command = format!("cargo {key}");
     tracing::info!(%command, "building a function binary");
-    let output = Command::new(&cargo)
-        .args(args)
-        .current_dir(workspace_root())
+    let mut cargo_build = Command::new(&cargo);
+    cargo_build.args(args).current_dir(workspace_root());
+    // `cargo test` gives the test process per-package variables
+    // (CARGO_PKG_NAME, CARGO_PRIMARY_PACKAGE, ...). Passed on, they change
+    // the build's fingerprints, and the next plain `cargo build` rebuilds
+    // everything again.
+    for (name, _) in std::env::vars_os() {
+        if is_per_package_cargo_var(&name.to_string_lossy()) {
+            cargo_build.env_remove(name);
+        }
+    }
+    let output = cargo_build
         .output()
         .await
         .map_err(|source| LambdaHarnessError::BuildSpawn {
@@ -652,4 +661,22 @@ async fn build_once(path: &Path, args: &[&str], when: BuildWhen) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Variables `cargo test` sets for the package under test (as opposed to
+/// configuration such as CARGO_HOME or CARGO_TARGET_DIR, which are kept).
+fn is_per_package_cargo_var(name: &str) -> bool {
+    const PREFIXES: [&str; 4] = [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_BIN_",
+        "CARGO_CRATE_",
+    ];
+    const NAMES: [&str; 4] = [
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || NAMES.contains(&name)
 }

@@ -65,21 +65,50 @@ impl World {
         parsed.id
     }
 
-    pub fn edit_contact(&mut self, id: ContactId, at: DateTime<Utc>, edit: impl FnOnce(&mut Map<String, Json>)) {
+    pub fn edit_contact(
+        &mut self,
+        id: ContactId,
+        at: DateTime<Utc>,
+        edit: impl FnOnce(&mut Map<String, Json>),
+    ) {
         let entry = self.contacts.get_mut(&id).unwrap();
         edit(entry.0.as_object_mut().unwrap());
         entry.1 = Some(at);
     }
 
-    pub fn add_page(&mut self, dialer_id: Option<u64>, values: FieldMap, at: DateTime<Utc>) -> String {
+    pub fn add_page(
+        &mut self,
+        dialer_id: Option<u64>,
+        values: FieldMap,
+        at: DateTime<Utc>,
+    ) -> String {
         self.page_counter += 1;
         let id = format!("page-{}", self.page_counter);
         let m = mapping(&self.config);
-        let values = m.fields.iter().filter(|f| f.spec.key != "id" && f.spec.key != "createdAt")
-            .map(|f| (f.spec.key.to_string(), values.get(f.spec.key).cloned().unwrap_or(Value::Empty)))
-            .map(|(k, v)| { let p = m.projection(&k, &v); (k, p) })
+        let values = m
+            .fields
+            .iter()
+            .filter(|f| f.spec.key != "id" && f.spec.key != "createdAt")
+            .map(|f| {
+                (
+                    f.spec.key.to_string(),
+                    values.get(f.spec.key).cloned().unwrap_or(Value::Empty),
+                )
+            })
+            .map(|(k, v)| {
+                let p = m.projection(&k, &v);
+                (k, p)
+            })
             .collect();
-        self.pages.push(Page { id: id.clone(), dialer_id: dialer_id.map(World::id), values, edited: at, created: at, in_trash: false, body: Vec::new() });
+        self.pages.push(Page {
+            id: id.clone(),
+            dialer_id: dialer_id.map(World::id),
+            values,
+            edited: at,
+            created: at,
+            in_trash: false,
+            body: Vec::new(),
+        });
         id
     }
 
@@ -107,22 +136,33 @@ impl World {
         self.plan_with(|c| c)
     }
 
-    pub fn plan_with(&self, shuffle: impl Fn(Vec<ContactSnapshot>) -> Vec<ContactSnapshot>) -> Plan {
+    pub fn plan_with(
+        &self,
+        shuffle: impl Fn(Vec<ContactSnapshot>) -> Vec<ContactSnapshot>,
+    ) -> Plan {
         let m = mapping(&self.config);
-        let contacts = self.contacts.values().map(|(json, at)| ContactSnapshot {
-            contact: DialerContact::parse(json, "k", self.config.time_zone).unwrap(),
-            edited_at: *at,
-        }).collect();
-        let pages = self.pages.iter().map(|p| NotionRecord {
-            page_id: p.id.clone(),
-            url: None,
-            dialer_id: p.dialer_id,
-            bad_dialer_id: None,
-            values: p.values.clone(),
-            created_time: p.created,
-            last_edited_time: p.edited,
-            in_trash: p.in_trash,
-        }).collect();
+        let contacts = self
+            .contacts
+            .values()
+            .map(|(json, at)| ContactSnapshot {
+                contact: DialerContact::parse(json, "k", self.config.time_zone).unwrap(),
+                edited_at: *at,
+            })
+            .collect();
+        let pages = self
+            .pages
+            .iter()
+            .map(|p| NotionRecord {
+                page_id: p.id.clone(),
+                url: None,
+                dialer_id: p.dialer_id,
+                bad_dialer_id: None,
+                values: p.values.clone(),
+                created_time: p.created,
+                last_edited_time: p.edited,
+                in_trash: p.in_trash,
+            })
+            .collect();
         plan(PlanInput {
             mapping: &m,
             config: &self.config,
@@ -147,35 +187,57 @@ impl World {
             match &r.notion {
                 NotionWrite::Create { values, notes } => {
                     let mut values = values.clone();
-                    if let Some(n) = notes { values.insert("notes".into(), Value::text(n.clone())); }
+                    if let Some(n) = notes {
+                        values.insert("notes".into(), Value::text(n.clone()));
+                    }
                     let id = self.add_page(Some(r.contact_id.get()), values, self.now);
                     base.page_id = Some(id.clone());
                     page_id = Some(id);
                 }
-                NotionWrite::Update { values, set_dialer_id, notes } => {
+                NotionWrite::Update {
+                    values,
+                    set_dialer_id,
+                    notes,
+                } => {
                     let pid = page_id.clone().unwrap();
-                    for (k, v) in values { self.edit_page(&pid, self.now, k, v.clone()); }
-                    if let Some(n) = notes { self.edit_page(&pid, self.now, "notes", Value::text(n.clone())); }
+                    for (k, v) in values {
+                        self.edit_page(&pid, self.now, k, v.clone());
+                    }
+                    if let Some(n) = notes {
+                        self.edit_page(&pid, self.now, "notes", Value::text(n.clone()));
+                    }
                     let p = self.pages.iter_mut().find(|p| p.id == pid).unwrap();
-                    if *set_dialer_id { p.dialer_id = Some(r.contact_id); }
+                    if *set_dialer_id {
+                        p.dialer_id = Some(r.contact_id);
+                    }
                     p.edited = t_floor(self.now);
                 }
                 NotionWrite::Trash => {
                     let pid = page_id.clone().unwrap();
-                    self.pages.iter_mut().find(|p| p.id == pid).unwrap().in_trash = true;
+                    self.pages
+                        .iter_mut()
+                        .find(|p| p.id == pid)
+                        .unwrap()
+                        .in_trash = true;
                 }
                 NotionWrite::None => {}
             }
             for call in &r.calls_to_log {
                 let pid = page_id.clone().unwrap();
-                self.pages.iter_mut().find(|p| p.id == pid).unwrap().body.push(call.key.clone());
+                self.pages
+                    .iter_mut()
+                    .find(|p| p.id == pid)
+                    .unwrap()
+                    .body
+                    .push(call.key.clone());
             }
             match &r.dialer {
                 DialerWrite::Create { values } => {
                     let mut raw = Map::new();
                     raw.insert("id".into(), json!(r.contact_id.to_string()));
                     write_fields(&mut raw, values);
-                    self.contacts.insert(r.contact_id, (Json::Object(raw), None));
+                    self.contacts
+                        .insert(r.contact_id, (Json::Object(raw), None));
                     self.next_id = self.next_id.max(r.contact_id.get() + 1);
                 }
                 DialerWrite::Update { values, archived } => {
@@ -210,7 +272,10 @@ pub fn t_floor(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 pub fn values(pairs: &[(&str, Value)]) -> FieldMap {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 pub fn ids(plan: &Plan) -> BTreeSet<ContactId> {

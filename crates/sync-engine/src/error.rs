@@ -1,0 +1,39 @@
+//! The engine's errors: each says which side failed and what to do.
+
+use notion_client::NotionError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("Notion: {0}")]
+    Notion(#[from] NotionError),
+    #[error("Netlify Blobs: {0}")]
+    Blobs(#[from] netlify_blobs::BlobsError),
+    /// The database lacks a required property: nothing can be synced until it is fixed.
+    #[error("the Notion database is not ready: {0}")]
+    Schema(String),
+    #[error("the sync's saved state is damaged ({0}); it is rebuilt by the next full sync")]
+    State(String),
+    #[error("another sync is running (started {since}); try again in a minute")]
+    Busy { since: String },
+    #[error("contact {0} was not found in the dialer")]
+    UnknownContact(String),
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+impl EngineError {
+    /// Notion could not be reached at all: a push is queued for later instead of failing.
+    pub fn is_notion_unreachable(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Notion(
+                NotionError::Network { .. }
+                    | NotionError::Timeout { .. }
+                    | NotionError::Unavailable { .. }
+                    | NotionError::RateLimited { .. }
+            )
+        )
+    }
+}

@@ -1,0 +1,144 @@
+//! What a run did, as JSON the dialer can show and as text a person reads.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sync_core::{ContactId, FieldConflict, LostValue, Problem};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub created_in_notion: usize,
+    pub updated_in_notion: usize,
+    pub archived_in_notion: usize,
+    pub created_in_dialer: usize,
+    pub updated_in_dialer: usize,
+    pub marked_archived_in_dialer: usize,
+    pub calls_logged: usize,
+    pub conflicts: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    /// Records left for the next run (deadline reached, or changed under us).
+    pub remaining: usize,
+    /// Contacts that could not be read (bad JSON or values): reported, never written.
+    pub invalid: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Planned only (dry run, or held by the brake).
+    Planned,
+    Synced,
+    Failed,
+    /// Left for the next run.
+    Deferred,
+    Invalid,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordReport {
+    pub contact_id: Option<ContactId>,
+    pub company_name: String,
+    pub page_id: Option<String>,
+    pub status: RecordStatus,
+    /// "created in Notion", "phone -> dialer", ...
+    pub actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<FieldConflict>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<LostValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub run_id: String,
+    pub mode: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub dry_run: bool,
+    pub full_scan: bool,
+    /// Set when the brake held the plan: nothing was applied.
+    pub held: Option<String>,
+    pub summary: Summary,
+    pub records: Vec<RecordReport>,
+    pub problems: Vec<Problem>,
+    /// The plan as a readable dry run.
+    pub plan: String,
+    pub notion_requests: u64,
+    pub blobs_requests: u64,
+}
+
+impl RunReport {
+    pub fn ok(&self) -> bool {
+        self.summary.failed == 0 && self.held.is_none()
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.summary;
+        let took = (self.finished_at - self.started_at).num_milliseconds();
+        writeln!(
+            f,
+            "{} {} in {took} ms{}: Notion +{} ~{} archived {} | dialer +{} ~{} archived {} | {} calls logged, {} conflicts, {} unchanged, {} failed, {} left for next run, {} invalid",
+            if self.dry_run { "Dry run" } else { "Sync" },
+            self.mode,
+            if self.full_scan { " (full scan)" } else { "" },
+            s.created_in_notion,
+            s.updated_in_notion,
+            s.archived_in_notion,
+            s.created_in_dialer,
+            s.updated_in_dialer,
+            s.marked_archived_in_dialer,
+            s.calls_logged,
+            s.conflicts,
+            s.unchanged,
+            s.failed,
+            s.remaining,
+            s.invalid,
+        )?;
+        writeln!(
+            f,
+            "  {} Notion requests, {} Blobs requests",
+            self.notion_requests, self.blobs_requests
+        )?;
+        if let Some(held) = &self.held {
+            writeln!(f, "  !! {held}")?;
+        }
+        for r in &self.records {
+            let who = match r.contact_id {
+                Some(id) => format!("#{id} {}", r.company_name),
+                None => r.company_name.clone(),
+            };
+            let status = match r.status {
+                RecordStatus::Planned => "planned",
+                RecordStatus::Synced => "ok",
+                RecordStatus::Failed => "FAILED",
+                RecordStatus::Deferred => "deferred",
+                RecordStatus::Invalid => "invalid",
+            };
+            write!(f, "  [{status}] {who}: {}", r.actions.join("; "))?;
+            if let Some(e) = &r.error {
+                write!(f, " -- {e}")?;
+            }
+            writeln!(f)?;
+            for c in &r.conflicts {
+                writeln!(
+                    f,
+                    "      conflict on {}: Notion {} vs dialer {} ({})",
+                    c.field,
+                    c.notion.display(),
+                    c.dialer.display(),
+                    c.reason
+                )?;
+            }
+        }
+        for p in &self.problems {
+            writeln!(f, "  ? {}", p.message)?;
+        }
+        Ok(())
+    }
+}

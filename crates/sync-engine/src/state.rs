@@ -1,0 +1,214 @@
+//! The sync's own state, in a Blobs store of its own (default `notion-sync`).
+//!
+//! | key | what |
+//! |---|---|
+//! | `state` | cursor, data source id, next Dialer ID, the index (per contact: etag, page, fingerprint) |
+//! | `bases/{id}` | a record's [`Base`]: both sides' values at its last successful sync |
+//! | `intents/{id}` | "creating a page for this contact": a resumed run looks before it creates |
+//! | `calls/{id}` | "appending these calls": a resumed run checks the page body first |
+//! | `conflicts/{id}` | the record's conflicts, with both values, until resolved |
+//! | `lock` | the lease that keeps runs one at a time |
+//! | `queue/{time}-{id}` | pushes that could not reach Notion, drained by the next run |
+//! | `runs/{time}` | run history: what each run did |
+//!
+//! The index is an optimisation only: a lost or stale index makes a run read
+//! more, never write wrongly, because bases decide what changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use netlify_blobs::{SetOptions, SetOutcome, Store};
+use serde::{Deserialize, Serialize};
+use sync_core::{Base, ContactId, FieldConflict, FieldMap};
+
+use crate::error::EngineError;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncState {
+    pub data_source_id: Option<String>,
+    /// Notion pages edited at or after this were not all seen yet.
+    pub notion_cursor: Option<DateTime<Utc>>,
+    pub last_full_scan: Option<DateTime<Utc>>,
+    /// The next Dialer ID to hand out to a contact made in Notion.
+    pub next_id: u64,
+    #[serde(default)]
+    pub index: BTreeMap<ContactId, IndexEntry>,
+}
+
+/// What the last run saw of one record, so the next reads only what moved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// The contact blob's etag (per-contact layout) or the contact's fingerprint.
+    pub dialer: String,
+    pub page_id: Option<String>,
+    /// Fingerprint of the page's mapped values after the last sync.
+    pub notion: String,
+}
+
+/// A stable fingerprint of a field map (FNV-1a over its JSON).
+pub fn fingerprint(values: &FieldMap) -> String {
+    fingerprint_json(&serde_json::to_value(values).unwrap_or_default())
+}
+
+/// The record's open conflicts, as the dialer's conflict console shows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConflictRecord {
+    pub contact_id: ContactId,
+    pub page_id: Option<String>,
+    pub company_name: String,
+    pub fields: Vec<FieldConflict>,
+    pub detected_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreateIntent {
+    pub contact_id: ContactId,
+    pub started_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CallsIntent {
+    pub page_id: String,
+    pub refs: BTreeSet<String>,
+}
+
+/// Typed access to the state store.
+#[derive(Clone, Debug)]
+pub struct StateStore {
+    pub store: Store,
+}
+
+fn base_key(id: ContactId) -> String {
+    format!("bases/{id}")
+}
+
+impl StateStore {
+    pub fn new(store: Store) -> Self {
+        StateStore { store }
+    }
+
+    pub async fn load(&self) -> Result<(SyncState, Option<String>), EngineError> {
+        match self.store.get("state").await? {
+            None => Ok((SyncState::default(), None)),
+            Some(blob) => {
+                let state = serde_json::from_slice(&blob.bytes)
+                    .map_err(|e| EngineError::State(format!("state: {e}")))?;
+                Ok((state, blob.etag))
+            }
+        }
+    }
+
+    pub async fn save(&self, state: &SyncState) -> Result<(), EngineError> {
+        self.store
+            .set_json("state", state, SetOptions::default())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn base(&self, id: ContactId) -> Result<Option<Base>, EngineError> {
+        Ok(self.store.get_json(&base_key(id)).await?)
+    }
+
+    pub async fn save_base(&self, base: &Base) -> Result<(), EngineError> {
+        self.store
+            .set_json(&base_key(base.contact_id), base, SetOptions::default())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn intent(&self, id: ContactId) -> Result<Option<CreateIntent>, EngineError> {
+        Ok(self.store.get_json(&format!("intents/{id}")).await?)
+    }
+
+    pub async fn set_intent(&self, intent: &CreateIntent) -> Result<(), EngineError> {
+        self.store
+            .set_json(
+                &format!("intents/{}", intent.contact_id),
+                intent,
+                SetOptions::default(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_intent(&self, id: ContactId) -> Result<(), EngineError> {
+        self.store.delete(&format!("intents/{id}")).await?;
+        Ok(())
+    }
+
+    pub async fn calls_intent(&self, id: ContactId) -> Result<Option<CallsIntent>, EngineError> {
+        Ok(self.store.get_json(&format!("calls/{id}")).await?)
+    }
+
+    pub async fn set_calls_intent(
+        &self,
+        id: ContactId,
+        intent: &CallsIntent,
+    ) -> Result<(), EngineError> {
+        self.store
+            .set_json(&format!("calls/{id}"), intent, SetOptions::default())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_calls_intent(&self, id: ContactId) -> Result<(), EngineError> {
+        self.store.delete(&format!("calls/{id}")).await?;
+        Ok(())
+    }
+
+    pub async fn conflict(&self, id: ContactId) -> Result<Option<ConflictRecord>, EngineError> {
+        Ok(self.store.get_json(&format!("conflicts/{id}")).await?)
+    }
+
+    pub async fn save_conflict(&self, record: &ConflictRecord) -> Result<(), EngineError> {
+        self.store
+            .set_json(
+                &format!("conflicts/{}", record.contact_id),
+                record,
+                SetOptions::default(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_conflict(&self, id: ContactId) -> Result<(), EngineError> {
+        self.store.delete(&format!("conflicts/{id}")).await?;
+        Ok(())
+    }
+
+    pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
+        let mut out = Vec::new();
+        for listed in self.store.list(Some("conflicts/")).await? {
+            if !listed.key.starts_with("conflicts/") {
+                continue;
+            }
+            if let Some(record) = self.store.get_json::<ConflictRecord>(&listed.key).await? {
+                out.push(record);
+            }
+        }
+        out.sort_by_key(|c| c.contact_id);
+        Ok(out)
+    }
+
+    /// Writes `value` at `key` only if no blob is there yet.
+    pub async fn create_once(
+        &self,
+        key: &str,
+        value: &serde_json::Value,
+    ) -> Result<bool, EngineError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| EngineError::State(e.to_string()))?;
+        Ok(matches!(
+            self.store.set(key, bytes, SetOptions::if_new()).await?,
+            SetOutcome::Written { .. }
+        ))
+    }
+}
+
+/// Fingerprint of any JSON value (the single-blob layout's contact versions).
+pub fn fingerprint_json(value: &serde_json::Value) -> String {
+    let json = value.to_string();
+    let h = json.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}

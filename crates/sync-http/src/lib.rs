@@ -1,0 +1,113 @@
+//! What the four sync functions share, so each `main.rs` is its handler:
+//! an [`Engine`] built from the request (Blobs from the event, everything
+//! else from environment variables) and engine errors as HTTP answers a
+//! person can act on.
+
+use std::time::{Duration, Instant};
+
+use netlify_function::{HttpError, Request};
+use notion_client::NotionError;
+use serde::Deserialize;
+use sync_core::ContactId;
+use sync_engine::{Engine, EngineConfig, EngineError};
+
+/// The engine for this invocation. Blobs access comes from the event (its
+/// token lasts one invocation), so an engine is never kept between calls.
+pub fn engine(req: &Request) -> Result<Engine, HttpError> {
+    let config = EngineConfig::from_env()
+        .map_err(|e| HttpError::config_missing(e.variable).with_hint(e.to_string()))?;
+    let blobs = req.blobs_client()?;
+    Engine::new(config, blobs).map_err(http_error)
+}
+
+/// When to stop starting writes: the function's own deadline minus a margin.
+pub fn deadline(req: &Request, margin: Duration) -> Option<Instant> {
+    req.remaining()
+        .map(|left| Instant::now() + left.saturating_sub(margin))
+}
+
+/// An engine error as the answer the dialer shows.
+pub fn http_error(e: EngineError) -> HttpError {
+    let message = e.to_string();
+    match &e {
+        EngineError::Config(c) => HttpError::config_missing(c.variable).with_hint(message),
+        EngineError::BadRequest(_) => HttpError::new(400, "bad_request", message),
+        EngineError::UnknownContact(_) => HttpError::new(404, "unknown_contact", message),
+        EngineError::Busy { .. } => HttpError::new(409, "sync_running", message)
+            .with_hint("Another sync is running; try again in a minute."),
+        EngineError::Schema(_) => HttpError::new(422, "notion_schema", message)
+            .with_hint("Run the Notion connection test to see which properties to add or change."),
+        EngineError::Notion(n) => {
+            let (status, code, hint) = match n {
+                NotionError::Unauthorized => (502, "notion_unauthorized", "Copy the integration secret again from notion.so/my-integrations and set NOTION_API_TOKEN in Netlify."),
+                NotionError::DatabaseNotShared { .. } => (502, "notion_not_shared", "In Notion, open the database, ... > Connections, and add the integration."),
+                NotionError::Forbidden { .. } => (502, "notion_forbidden", "Give the integration read, update and insert capabilities."),
+                NotionError::RateLimited { .. } => (503, "notion_rate_limited", "Notion asked us to slow down; the next scheduled run continues."),
+                _ => (502, "notion_error", "Notion answered with an error; the next run retries."),
+            };
+            HttpError::new(status, code, message).with_hint(hint)
+        }
+        EngineError::Blobs(_) => HttpError::new(502, "blobs_error", message),
+        EngineError::State(_) => HttpError::new(500, "sync_state", message),
+    }
+}
+
+/// Contact ids from a request body, each a Dialer ID: `contactId` or `contactIds`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SyncRequest {
+    #[serde(default)]
+    pub contact_id: Option<IdInput>,
+    #[serde(default)]
+    pub contact_ids: Option<Vec<IdInput>>,
+    /// Apply a plan the mass-change brake holds.
+    #[serde(default)]
+    pub force: bool,
+    /// Plan only.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Read Notion in full (finds pages trashed in Notion).
+    #[serde(default)]
+    pub full_scan: bool,
+    /// Netlify's scheduler sends this.
+    #[serde(default)]
+    pub next_run: Option<String>,
+}
+
+/// A Dialer ID as the dialer sends it: a string or a number.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum IdInput {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl SyncRequest {
+    /// The body, or the defaults for an empty body.
+    pub fn parse(req: &Request) -> Result<SyncRequest, HttpError> {
+        if req.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(SyncRequest::default());
+        }
+        req.json()
+    }
+
+    pub fn ids(&self) -> Result<Vec<ContactId>, HttpError> {
+        let one = self.contact_id.iter().map(|id| ("contactId", id));
+        let many = self
+            .contact_ids
+            .iter()
+            .flatten()
+            .map(|id| ("contactIds", id));
+        one.chain(many)
+            .map(|(field, id)| {
+                let parsed = match id {
+                    IdInput::Text(s) => s.parse::<ContactId>(),
+                    IdInput::Number(n) => {
+                        ContactId::from_json(&serde_json::Value::Number(n.clone()))
+                    }
+                };
+                parsed.map_err(|problem| HttpError::bad_request(field, problem))
+            })
+            .collect()
+    }
+}
