@@ -81,8 +81,12 @@ async function dataSourceId() {
   return db.data_sources[0].id;
 }
 
-/** Same keys and value types, recursively. `open` paths may hold extra keys. */
-function sameShape(expected, actual, where = "$", open = new Set(["$.properties"])) {
+/**
+ * Same keys and value types, recursively. `open` paths may hold extra keys.
+ * A tagged union (`{"type": "x", "x": ...}`, e.g. `parent`) whose variant
+ * differs only has to carry its own `type` key.
+ */
+function sameShape(expected, actual, where = "$", open = new Set(["$.properties", "$.results[0].properties"])) {
   const kind = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
   assert.equal(kind(actual), kind(expected), `${where}: expected ${kind(expected)}, got ${kind(actual)}`);
   if (kind(expected) === "array") {
@@ -90,6 +94,10 @@ function sameShape(expected, actual, where = "$", open = new Set(["$.properties"
     return;
   }
   if (kind(expected) !== "object") return;
+  if (typeof expected.type === "string" && typeof actual.type === "string" && expected.type !== actual.type) {
+    assert.ok(actual.type in actual, `${where}: variant ${actual.type} lacks its ${actual.type} key`);
+    return;
+  }
   for (const key of Object.keys(expected)) {
     assert.ok(key in actual, `${where}: missing key ${key}`);
     sameShape(expected[key], actual[key], `${where}.${key}`, open);
@@ -97,6 +105,17 @@ function sameShape(expected, actual, where = "$", open = new Set(["$.properties"
   if (!open.has(where)) {
     for (const key of Object.keys(actual)) assert.ok(key in expected, `${where}: unexpected key ${key}`);
   }
+}
+
+/** The error body of a rejected SDK call. */
+async function errorBody(promise) {
+  let body;
+  await assert.rejects(promise, (err) => {
+    assert.ok(APIResponseError.isAPIResponseError(err), `not an APIResponseError: ${err}`);
+    body = JSON.parse(err.body);
+    return true;
+  });
+  return body;
 }
 
 test("users.me, databases.retrieve and dataSources.retrieve", async () => {
@@ -253,7 +272,11 @@ test("the SDK's own retries recover from an injected 503 on a GET", async () => 
 });
 
 test("responses have the shape of recorded Notion responses", async () => {
-  const data_source_id = await dataSourceId();
+  const db = await notion.databases.retrieve({ database_id: DATABASE_ID_RAW });
+  sameShape(fixture("database.json"), db);
+  const data_source_id = db.data_sources[0].id;
+  sameShape(fixture("data-source.json"), await notion.dataSources.retrieve({ data_source_id }));
+
   const page = await notion.pages.create({
     parent: { data_source_id },
     properties: {
@@ -262,40 +285,83 @@ test("responses have the shape of recorded Notion responses", async () => {
       Website: { url: "https://example.com" },
       Outcome: { select: { name: "DM" } },
       Tags: { multi_select: [{ name: "Hot" }] },
-      "Last Call": { date: { start: "2026-02-22T09:00:00-08:00" } },
+      "Last Call": { date: { start: "2026-02-22T09:00:00", time_zone: "America/Los_Angeles" } },
       "Had Conversation": { checkbox: true },
+      Notes: { rich_text: [{ text: { content: "A dark " } }, { text: { content: "green" }, annotations: { color: "green" } }] },
       "Assigned To": { people: [{ id: (await control("GET", "info")).person_user_ids[0] }] },
     },
   });
   sameShape(fixture("page.json"), page);
   sameShape(fixture("page.json"), await notion.pages.retrieve({ page_id: page.id }));
+  // Notion renders a written time_zone as the offset, and answers time_zone null.
+  assert.deepEqual(page.properties["Last Call"].date, {
+    start: "2026-02-22T09:00:00.000-08:00",
+    end: null,
+    time_zone: null,
+  });
 
   const list = await notion.dataSources.query({ data_source_id, page_size: 1 });
-  const { results, ...listRest } = list;
-  const { results: _ignored, ...fixtureRest } = fixture("query-list.json");
-  sameShape({ ...fixtureRest, has_more: false, next_cursor: null }, listRest);
-  // Pages inside a list carry no request_id of their own.
-  const { request_id: _rid, ...pageInList } = fixture("page.json");
-  sameShape(pageInList, results[0]);
+  sameShape(fixture("query-list.json"), list);
+  assert.ok(!("request_id" in list.results[0]), "pages inside a list carry no request_id");
 
   await notion.blocks.children.append({
     block_id: page.id,
     children: [{ paragraph: { rich_text: [{ text: { content: "Called: DM, follow up Friday" } }] } }],
   });
   sameShape(fixture("block-list.json"), await notion.blocks.children.list({ block_id: page.id }));
+});
 
-  await assert.rejects(
-    notion.pages.update({ page_id: page.id, properties: { Phone: { phone_number: "1".repeat(201) } } }),
-    (err) => {
-      const body = JSON.parse(err.body);
-      sameShape(fixture("error-validation.json"), body);
-      assert.equal(body.message, fixture("error-validation.json").message);
-      return true;
-    },
+test("error bodies and messages match recorded Notion errors", async () => {
+  const data_source_id = await dataSourceId();
+  const page = await notion.pages.create({ parent: { data_source_id }, properties: contact("Acme", 1) });
+
+  // Text length: the recorded message, with the path of an append.
+  const recorded = fixture("error-validation.json");
+  const tooLong = await errorBody(
+    notion.blocks.children.append({
+      block_id: page.id,
+      children: [{ paragraph: { rich_text: [{ text: { content: "x".repeat(2001) } }] } }],
+    }),
   );
+  sameShape(recorded, tooLong);
+  assert.equal(tooLong.message, recorded.message.replace("body.paragraph", "body.children[0].paragraph"));
+  const phone = await errorBody(
+    notion.pages.update({ page_id: page.id, properties: { Phone: { phone_number: "1".repeat(201) } } }),
+  );
+  sameShape(recorded, phone);
+  assert.equal(
+    phone.message,
+    "body failed validation: body.properties.Phone.phone_number.length should be ≤ `200`, instead was `201`.",
+  );
+  // Wrong value type and unknown property: Notion's wording, as quoted from real 400s.
+  const wrongType = await errorBody(
+    notion.pages.update({ page_id: page.id, properties: { Notes: { select: { name: "x" } } } }),
+  );
+  assert.equal(wrongType.message, "Notes is expected to be rich_text.");
+  const unknown = await errorBody(
+    notion.pages.update({ page_id: page.id, properties: { Stage: { rich_text: [] } } }),
+  );
+  assert.equal(unknown.message, "Stage is not a property that exists.");
+
+  const notFound = fixture("error-object-not-found.json");
+  const missing = await errorBody(notion.pages.retrieve({ page_id: "00000000-0000-0000-0000-000000000000" }));
+  sameShape(notFound, missing);
+  assert.equal(missing.message, notFound.message.replace('"notion-sdk-py"', '"Dialer Sync"'));
+  assert.equal(missing.additional_data.integration_id, (await notion.users.me({})).id);
+
+  const bad = new Client({ auth: "wrong", baseUrl, notionVersion: "2025-09-03", retry: false, ...silent });
+  const unauthorized = await errorBody(bad.users.me({}));
+  sameShape(fixture("error-unauthorized.json"), unauthorized);
+  assert.equal(unauthorized.message, fixture("error-unauthorized.json").message);
+
+  const noVersion = await fetch(`${baseUrl}/v1/users/me`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(noVersion.status, 400);
+  const versionBody = await noVersion.json();
+  sameShape(fixture("error-missing-version.json"), versionBody);
+  assert.equal(versionBody.message, fixture("error-missing-version.json").message);
+
   await control("POST", "rate-limit", { budget: 0, window_seconds: 60 });
-  await assert.rejects(notion.users.me({}), (err) => {
-    sameShape(fixture("error-rate-limited.json"), JSON.parse(err.body));
-    return true;
-  });
+  const limited = await errorBody(notion.users.me({}));
+  sameShape(fixture("error-rate-limited.json"), limited);
+  assert.equal(limited.message, fixture("error-rate-limited.json").message);
 });

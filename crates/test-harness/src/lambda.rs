@@ -579,6 +579,14 @@ pub async fn ensure_built(package: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Like [`ensure_built`] but runs cargo once per test process even when the
+/// binary exists, so end-to-end tests never run a stale function.
+pub async fn build(package: &str) -> Result<PathBuf> {
+    let path = target_dir().join("debug").join(package);
+    build_once(&path, &["build", "-p", package], BuildWhen::OncePerProcess).await?;
+    Ok(path)
+}
+
 /// The path of example `example` of `package`, running `cargo build -p
 /// <package> --example <example>` first if it does not exist yet.
 pub async fn ensure_example_built(package: &str, example: &str) -> Result<PathBuf> {
