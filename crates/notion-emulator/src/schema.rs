@@ -217,11 +217,14 @@ pub(crate) fn user_object(id: &str) -> Option<Value> {
     }
     let idx = PERSON_USER_IDS.iter().position(|p| *p == id)?;
     let (name, email) = PERSON_NAMES[idx];
+    // Members with a profile picture, as in real people values (bots: null).
+    let avatar =
+        format!("https://s3-us-west-2.amazonaws.com/public.notion-static.com/{id}/avatar.png");
     Some(json!({
         "object": "user",
         "id": id,
         "name": name,
-        "avatar_url": null,
+        "avatar_url": avatar,
         "type": "person",
         "person": {"email": email}
     }))

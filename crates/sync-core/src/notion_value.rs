@@ -141,6 +141,10 @@ pub fn write_property(
         }
         PropKind::Number => match value {
             Value::Empty => json!({ "number": null }),
+            // Whole numbers go out as integers (185, not 185.0), as Notion gives them back.
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                json!({ "number": *n as i64 })
+            }
             Value::Number(n) => json!({ "number": n }),
             _ => return Err(mismatch()),
         },

@@ -790,7 +790,13 @@ impl<'a> Planner<'a> {
     /// The contact is gone from the dialer: archive its page (unless a person
     /// edited the page since, in which case the edit wins and the page stays).
     fn plan_dialer_delete(&mut self, base: &Base, page: Option<&NotionRecord>) {
-        let edited = page.is_some_and(|p| !p.in_trash && p.values != base.notion);
+        let edited = page.is_some_and(|p| {
+            !p.in_trash
+                && base
+                    .notion
+                    .iter()
+                    .any(|(k, v)| p.values.get(k).unwrap_or(&Value::Empty) != v)
+        });
         let mut next = base.clone();
         next.status = RecordStatus::DeletedInDialer;
         next.synced_at = self.input.now;

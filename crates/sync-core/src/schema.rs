@@ -292,6 +292,10 @@ impl Mapping {
                 .get(&f.property)
                 .map(|p| read_property(f.kind, p, self.zone))
                 .unwrap_or(Value::Empty);
+            if f.spec.strategy == Strategy::CreatedTime {
+                // The page's own created time; not a value the sync exchanges.
+                continue;
+            }
             if f.spec.strategy == Strategy::Key {
                 match value {
                     Value::Number(n) => match ContactId::from_notion_number(n) {

@@ -35,6 +35,10 @@ pub struct EngineConfig {
     pub concurrency: usize,
     /// Stop starting writes this long before the function's time limit.
     pub deadline_margin: Duration,
+    /// Wait before confirming the run lock (`SYNC_LOCK_SETTLE_MS`): 0 on
+    /// Netlify, whose conditional writes are atomic; the local Blobs server's
+    /// are not (see `lock.rs`).
+    pub lock_settle: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -140,6 +144,13 @@ impl EngineConfig {
             full_scan_every: minutes("SYNC_FULL_SCAN_MINUTES", 60)?,
             concurrency: 8,
             deadline_margin: Duration::from_secs(3),
+            lock_settle: match get("SYNC_LOCK_SETTLE_MS") {
+                None => Duration::ZERO,
+                Some(v) => Duration::from_millis(v.trim().parse().map_err(|_| ConfigError {
+                    variable: "SYNC_LOCK_SETTLE_MS",
+                    message: format!("{v:?} is not a number of milliseconds"),
+                })?),
+            },
         })
     }
 }

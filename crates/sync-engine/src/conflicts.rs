@@ -44,6 +44,7 @@ impl Engine {
             &format!("{actor}:resolve-{id}"),
             Utc::now(),
             chrono::Duration::minutes(2),
+            self.config.lock_settle,
         )
         .await?;
         let result = self.write_resolution(id, &conflict, &values).await;

@@ -23,3 +23,4 @@ pub use config::{ConfigError, ContactsLayout, EngineConfig};
 pub use error::EngineError;
 pub use report::{RecordReport, RunReport, Summary};
 pub use run::{Engine, RunOptions, Scope};
+pub use sync_core::{ContactId, Resolution};

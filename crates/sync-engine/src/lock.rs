@@ -2,7 +2,7 @@
 //! write and given an expiry, so a run that crashed blocks nobody for long.
 
 use chrono::{DateTime, Duration, Utc};
-use netlify_blobs::{SetOptions, SetOutcome, Store};
+use netlify_blobs::{GetOptions, GetOutcome, SetOptions, SetOutcome, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -24,12 +24,14 @@ pub struct RunLock {
 }
 
 impl RunLock {
-    /// Takes the lease for `ttl`, or says who holds it.
+    /// Takes the lease for `ttl`, or says who holds it. `settle`: how long
+    /// to wait before reading the lease back (see [`RunLock::confirm`]).
     pub async fn acquire(
         store: &Store,
         owner: &str,
         now: DateTime<Utc>,
         ttl: Duration,
+        settle: std::time::Duration,
     ) -> Result<RunLock, EngineError> {
         let lease = Lease {
             owner: owner.to_string(),
@@ -40,11 +42,14 @@ impl RunLock {
             store: store.clone(),
             owner: owner.to_string(),
         };
+        let busy = |since: DateTime<Utc>| EngineError::Busy {
+            since: since.to_rfc3339(),
+        };
         if let SetOutcome::Written { .. } = store
             .set_json(LOCK_KEY, &lease, SetOptions::if_new())
             .await?
         {
-            return Ok(held);
+            return held.confirm(settle).await;
         }
         // Someone holds it, or held it and crashed: replace an expired lease,
         // conditionally on its etag, so two runs cannot both take it over.
@@ -55,31 +60,49 @@ impl RunLock {
             .into_iter()
             .find(|b| b.key == LOCK_KEY)
             .map(|b| b.etag);
-        match (current, etag) {
-            (Some(old), Some(etag)) if old.expires_at <= now => {
-                match store
-                    .set_json(LOCK_KEY, &lease, SetOptions::if_match(etag))
-                    .await?
-                {
-                    SetOutcome::Written { .. } => Ok(held),
-                    SetOutcome::ConditionFailed => Err(EngineError::Busy {
-                        since: now.to_rfc3339(),
-                    }),
-                }
-            }
-            (Some(old), _) => Err(EngineError::Busy {
-                since: old.taken_at.to_rfc3339(),
+        let condition = match (&current, etag) {
+            (Some(old), Some(etag)) if old.expires_at <= now => SetOptions::if_match(etag),
+            (Some(old), _) => return Err(busy(old.taken_at)),
+            // Released between our two reads: try once more.
+            (None, _) => SetOptions::if_new(),
+        };
+        match store.set_json(LOCK_KEY, &lease, condition).await? {
+            SetOutcome::Written { .. } => held.confirm(settle).await,
+            SetOutcome::ConditionFailed => Err(busy(now)),
+        }
+    }
+
+    /// Reads the lease back (strongly consistent) and keeps it only if it is
+    /// ours. Netlify's conditional writes are atomic, but the official local
+    /// server checks and writes in two steps, so two writers racing can both
+    /// be told "written"; after `settle` both have landed, and only the one
+    /// whose lease is there holds the lock.
+    async fn confirm(self, settle: std::time::Duration) -> Result<RunLock, EngineError> {
+        if !settle.is_zero() {
+            tokio::time::sleep(settle).await;
+        }
+        let current = match self
+            .store
+            .get_with(
+                LOCK_KEY,
+                GetOptions {
+                    strong: true,
+                    if_none_match: None,
+                },
+            )
+            .await?
+        {
+            GetOutcome::Found(blob) => serde_json::from_slice::<Lease>(&blob.bytes).ok(),
+            _ => None,
+        };
+        match current {
+            Some(lease) if lease.owner == self.owner => Ok(self),
+            Some(lease) => Err(EngineError::Busy {
+                since: lease.taken_at.to_rfc3339(),
             }),
-            // Released between our two reads: try once more from the top.
-            (None, _) => match store
-                .set_json(LOCK_KEY, &lease, SetOptions::if_new())
-                .await?
-            {
-                SetOutcome::Written { .. } => Ok(held),
-                SetOutcome::ConditionFailed => Err(EngineError::Busy {
-                    since: now.to_rfc3339(),
-                }),
-            },
+            None => Err(EngineError::Busy {
+                since: Utc::now().to_rfc3339(),
+            }),
         }
     }
 

@@ -168,6 +168,7 @@ impl Engine {
                     &format!("{}:{run_id}", options.actor),
                     started_at,
                     Duration::minutes(5),
+                    self.config.lock_settle,
                 )
                 .await?,
             )
@@ -245,7 +246,8 @@ impl Engine {
             full_scan: reading.full_scan,
             bases: bases.clone(),
             next_id: reading.state.next_id.max(max_listed),
-            initial: reading.state.index.is_empty() && bases.is_empty(),
+            // Until a first run has completed, a big create is the first sync, not an accident.
+            initial: reading.state.notion_cursor.is_none(),
         });
         let mut report = RunReport {
             run_id: run_id.to_string(),

@@ -69,8 +69,8 @@ pub struct SyncRequest {
     /// Read Notion in full (finds pages trashed in Notion).
     #[serde(default)]
     pub full_scan: bool,
-    /// Netlify's scheduler sends this.
-    #[serde(default)]
+    /// Netlify's scheduler sends this (snake_case, as Netlify spells it).
+    #[serde(default, rename = "next_run")]
     pub next_run: Option<String>,
 }
 

@@ -1,0 +1,302 @@
+//! The benchmark's pure part: what a request log says, the fastest a run
+//! could possibly be under Notion's budget and latency, and how a measured
+//! number compares with its target. No I/O here, so the arithmetic the
+//! report rests on is unit-tested.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use notion_emulator::LoggedRequest;
+use serde_json::{json, Value};
+
+/// Routes that change data in Notion. Queries are POSTs but only read.
+pub fn is_write(route: &str) -> bool {
+    matches!(
+        route,
+        "pages.create" | "pages.update" | "blocks.children.append" | "blocks.update"
+    ) || route.starts_with("blocks.delete")
+}
+
+/// What one step sent to Notion, as the emulator logged it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotionTraffic {
+    /// Requests per route name, any status.
+    pub by_route: BTreeMap<String, usize>,
+    pub total: usize,
+    pub writes: usize,
+    /// 429 answers (the emulator's budget was spent).
+    pub rate_limited: usize,
+}
+
+impl NotionTraffic {
+    pub fn from_log(log: &[LoggedRequest]) -> Self {
+        let mut traffic = NotionTraffic::default();
+        for request in log {
+            *traffic.by_route.entry(request.route.clone()).or_default() += 1;
+            traffic.total += 1;
+            if is_write(&request.route) {
+                traffic.writes += 1;
+            }
+            if request.status == 429 {
+                traffic.rate_limited += 1;
+            }
+        }
+        traffic
+    }
+
+    /// `pages.update=1, blocks.children.append=1`, for the table.
+    pub fn routes_text(&self) -> String {
+        if self.by_route.is_empty() {
+            return "none".to_string();
+        }
+        self.by_route
+            .iter()
+            .map(|(route, n)| format!("{route}={n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "by_route": self.by_route,
+            "total": self.total,
+            "writes": self.writes,
+            "rate_limited": self.rate_limited,
+        })
+    }
+}
+
+/// The conditions a run is measured under.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NotionLimits {
+    /// Requests allowed per `window` (Notion: 180 per minute).
+    pub budget: u32,
+    pub window: Duration,
+    /// Added by the emulator to every request.
+    pub latency: Duration,
+    /// Requests the engine keeps in flight at once.
+    pub concurrency: usize,
+}
+
+/// Lower bounds on a run's wall time for `requests` requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeBound {
+    /// The sustained rate alone: `requests / (budget / window)`. Ignores the
+    /// burst a fresh window allows, so a short run can beat it.
+    pub sustained: Duration,
+    /// The budget as a sliding window starting empty: request k (from 0)
+    /// cannot start before `floor(k / budget)` windows have passed, and the
+    /// last one still takes one latency to answer.
+    pub budget: Duration,
+    /// Latency alone: `requests * latency / concurrency`.
+    pub latency: Duration,
+}
+
+impl TimeBound {
+    pub fn new(requests: usize, limits: NotionLimits) -> Self {
+        let budget = limits.budget.max(1) as f64;
+        let window = limits.window.as_secs_f64();
+        let concurrency = limits.concurrency.max(1) as f64;
+        let n = requests as f64;
+        let windows_waited = if requests == 0 {
+            0.0
+        } else {
+            ((requests - 1) as f64 / budget).floor()
+        };
+        let last_latency = if requests == 0 {
+            0.0
+        } else {
+            limits.latency.as_secs_f64()
+        };
+        TimeBound {
+            sustained: Duration::from_secs_f64(n * window / budget),
+            budget: Duration::from_secs_f64(windows_waited * window + last_latency),
+            latency: Duration::from_secs_f64(n * limits.latency.as_secs_f64() / concurrency),
+        }
+    }
+
+    /// The fastest the run could be: whichever of budget and latency binds.
+    pub fn tightest(&self) -> Duration {
+        self.budget.max(self.latency)
+    }
+
+    /// The brief's bound: the sustained rate, or latency where that dominates.
+    pub fn sustained_or_latency(&self) -> Duration {
+        self.sustained.max(self.latency)
+    }
+}
+
+/// `measured / target`; `None` when the target is zero (then only "met or
+/// not" means anything).
+pub fn ratio(measured: f64, target: f64) -> Option<f64> {
+    (target > 0.0).then(|| measured / target)
+}
+
+/// One line of the printed table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub scenario: String,
+    pub metric: String,
+    pub measured: String,
+    pub target: String,
+    pub ratio: Option<f64>,
+    pub met: Option<bool>,
+}
+
+impl Row {
+    pub fn new(scenario: &str, metric: &str, measured: impl Into<String>) -> Self {
+        Row {
+            scenario: scenario.to_string(),
+            metric: metric.to_string(),
+            measured: measured.into(),
+            target: String::new(),
+            ratio: None,
+            met: None,
+        }
+    }
+
+    pub fn target(mut self, target: impl Into<String>, ratio: Option<f64>, met: bool) -> Self {
+        self.target = target.into();
+        self.ratio = ratio;
+        self.met = Some(met);
+        self
+    }
+}
+
+/// The rows as an aligned plain-text table.
+pub fn render_table(rows: &[Row]) -> String {
+    let header = ["scenario", "metric", "measured", "target", "ratio", "met"];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.scenario.clone(),
+                r.metric.clone(),
+                r.measured.clone(),
+                r.target.clone(),
+                r.ratio.map(|x| format!("{x:.2}x")).unwrap_or_default(),
+                match r.met {
+                    Some(true) => "yes".to_string(),
+                    Some(false) => "NO".to_string(),
+                    None => String::new(),
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = String::new();
+    out.push_str(&line(&header.map(String::from)));
+    out.push('\n');
+    out.push_str(
+        &widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-+-"),
+    );
+    out.push('\n');
+    for row in &cells {
+        out.push_str(&line(row));
+        out.push('\n');
+    }
+    out
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logged(route: &str, status: u16) -> LoggedRequest {
+        LoggedRequest {
+            method: "GET".into(),
+            route: route.into(),
+            path: "/v1/x".into(),
+            status,
+            at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    const NOTION_LIKE: NotionLimits = NotionLimits {
+        budget: 180,
+        window: Duration::from_secs(60),
+        latency: Duration::from_millis(200),
+        concurrency: 8,
+    };
+
+    #[test]
+    fn traffic_counts_routes_writes_and_429s() {
+        let log = [
+            logged("data_sources.retrieve", 200),
+            logged("pages.retrieve", 200),
+            logged("pages.update", 200),
+            logged("blocks.children.append", 200),
+            logged("data_sources.query", 429),
+        ];
+        let t = NotionTraffic::from_log(&log);
+        assert_eq!(t.total, 5);
+        assert_eq!(t.writes, 2);
+        assert_eq!(t.rate_limited, 1);
+        assert_eq!(t.by_route["pages.update"], 1);
+        assert_eq!(
+            t.routes_text(),
+            "blocks.children.append=1, data_sources.query=1, data_sources.retrieve=1, pages.retrieve=1, pages.update=1"
+        );
+    }
+
+    #[test]
+    fn a_short_run_is_bound_by_latency_not_the_budget() {
+        let b = TimeBound::new(112, NOTION_LIKE);
+        assert!((b.sustained.as_secs_f64() - 37.333).abs() < 0.01);
+        assert_eq!(b.budget, Duration::from_millis(200));
+        assert!((b.latency.as_secs_f64() - 2.8).abs() < 1e-9);
+        assert_eq!(b.tightest(), b.latency);
+        assert_eq!(b.sustained_or_latency(), b.sustained);
+    }
+
+    #[test]
+    fn a_run_over_the_budget_waits_whole_windows() {
+        let b = TimeBound::new(361, NOTION_LIKE);
+        assert!((b.budget.as_secs_f64() - 120.2).abs() < 1e-9);
+        assert_eq!(b.tightest(), b.budget);
+        assert_eq!(TimeBound::new(180, NOTION_LIKE).budget, NOTION_LIKE.latency);
+        assert_eq!(TimeBound::new(0, NOTION_LIKE).tightest(), Duration::ZERO);
+    }
+
+    #[test]
+    fn ratio_needs_a_nonzero_target() {
+        assert_eq!(ratio(2.0, 1.0), Some(2.0));
+        assert_eq!(ratio(0.0, 0.0), None);
+    }
+
+    #[test]
+    fn table_aligns_columns() {
+        let rows = [
+            Row::new("1", "writes", "2").target("1", Some(2.0), false),
+            Row::new("2", "wall", "0.5 s"),
+        ];
+        let table = render_table(&rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert!(lines[2].contains("2.00x") && lines[2].ends_with("NO"));
+        assert_eq!(lines[0].find("metric"), lines[2].find("writes"));
+    }
+}

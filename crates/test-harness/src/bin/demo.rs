@@ -1,0 +1,230 @@
+//! The main job on the embedded default: the Notion emulator, the official
+//! Blobs server and sample contacts, synced both ways by the real function
+//! binaries invoked through the Lambda Runtime API, as Netlify runs them.
+//! Run with `scripts/demo`.
+
+use serde_json::{json, Value};
+use test_harness::app::TestApp;
+
+fn contact(id: u64, name: &str, phone: &str, industry: &str) -> Value {
+    json!({
+        "id": id.to_string(), "companyName": name, "phone": phone, "industry": industry,
+        "website": format!("https://{}.example", name.to_lowercase().replace([' ', ','], "")),
+        "totalDials": 0, "callHistory": [], "createdAt": "2026-09-01T09:00:00.000Z"
+    })
+}
+
+fn add_call(c: &mut Value, at: &str, outcome: &str, duration: u64, notes: &str, ok_code: &str) {
+    let calls = c["callHistory"].as_array_mut().expect("callHistory");
+    calls.push(json!({"timestamp": at, "outcome": outcome, "duration": duration, "hadConversation": outcome == "DM", "hadTriage": false, "notes": notes}));
+    c["totalDials"] = json!(calls.len());
+    c["lastCall"] = json!(at);
+    c["currentOkCode"] = json!(ok_code);
+}
+
+fn rich(s: &str) -> Value {
+    json!({"rich_text": [{"text": {"content": s}}]})
+}
+
+fn section(title: &str) {
+    println!(
+        "\n=== {title} {}",
+        "=".repeat(70usize.saturating_sub(title.len()))
+    );
+}
+
+fn print_report(inv: &test_harness::lambda::Invocation) {
+    let Some(body) = &inv.json else {
+        println!("HTTP {}: {}", inv.status, inv.body);
+        return;
+    };
+    let report: Result<sync_engine::RunReport, _> = serde_json::from_value(body.clone());
+    match report {
+        Ok(r) => print!("{r}"),
+        Err(_) => println!("HTTP {}: {body:#}", inv.status),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    println!("Starting the stand-ins: Notion emulator, official Netlify Blobs server, function binaries...");
+    let app = TestApp::spawn().await;
+    println!(
+        "  Notion emulator at {}  |  Blobs server at {}",
+        app.notion.base_url(),
+        app.blobs.url()
+    );
+
+    section("1. Sample data on both sides");
+    let mut acme = contact(1001, "Acme Corp", "(415) 555-0101", "Manufacturing");
+    add_call(
+        &mut acme,
+        "2026-11-30T15:00:00.000Z",
+        "GK",
+        45,
+        "Gatekeeper: call after 2pm",
+        "OK-1",
+    );
+    let samples = [
+        acme,
+        contact(1002, "Blue Harbor Logistics", "415-555-0102", "Logistics"),
+        contact(1003, "Cedar & Pine, LLC", "415.555.0103", "Construction"),
+        contact(1004, "Delta Dental Group", "+1 415 555 0104", "Healthcare"),
+        contact(1005, "Zoë's Café 🚀", "415 555 0105", "Hospitality"),
+        contact(1006, "Old Prospect Inc", "415-555-0106", "Retail"),
+    ];
+    for c in &samples {
+        app.put_contact(c.clone()).await;
+        println!(
+            "  dialer: #{} {}",
+            c["id"].as_str().unwrap_or(""),
+            c["companyName"].as_str().unwrap_or("")
+        );
+    }
+    let notion_only = app
+        .control()
+        .person_create_page(json!({
+            "Name": {"title": [{"text": {"content": "Evergreen Partners"}}]},
+            "Phone": {"phone_number": "415-555-0199"},
+            "Tags": {"multi_select": [{"name": "Referral"}]},
+            "Notes": rich("Met at the trade show; wants a demo.")
+        }))
+        .expect("page");
+    println!("  notion: Evergreen Partners (typed in Notion, no Dialer ID yet) [{notion_only}]");
+
+    section("2. Connection test (notion-test)");
+    let check = app.get("notion-test").await;
+    if let Some(body) = &check.json {
+        for step in body["steps"].as_array().into_iter().flatten() {
+            println!(
+                "  {} {:<9} {}",
+                if step["ok"] == true { "ok " } else { "ERR" },
+                step["name"].as_str().unwrap_or(""),
+                step["message"].as_str().unwrap_or("")
+            );
+        }
+    }
+
+    section("3. First sync, both ways (scheduled-sync)");
+    print_report(&app.post("scheduled-sync", json!({})).await);
+
+    section("4. Edits on both sides, and one conflict");
+    let mut acme = app.contact("1001").await.expect("acme");
+    add_call(
+        &mut acme,
+        "2026-12-01T16:30:00.000Z",
+        "DM",
+        312,
+        "Spoke with Sam (ops lead). Interested; send pricing.",
+        "OK-4",
+    );
+    app.put_contact(acme).await;
+    println!("  dialer: call logged for Acme Corp (DM, 5m 12s) and OK code -> OK-4");
+    let mut blue = app.contact("1002").await.expect("blue");
+    blue["website"] = json!("https://blueharbor.example/logistics");
+    app.put_contact(blue).await;
+    println!("  dialer: Blue Harbor's website changed");
+    let page = |id: u64| {
+        app.page_by_dialer_id(id).expect("page")["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    app.control()
+        .person_update_page(
+            &page(1003),
+            json!({"Address": rich("12 Timber Way, Portland OR")}),
+        )
+        .expect("edit");
+    println!("  notion: Cedar & Pine's address filled in by a teammate");
+    app.control()
+        .person_update_page(
+            &page(1001),
+            json!({"Notes": rich("Decision maker is Sam. Budget cycle: Q1.")}),
+        )
+        .expect("edit");
+    println!("  notion: a note on Acme Corp (Notion's own notes: never overwritten)");
+    app.control()
+        .person_update_page(
+            &page(1004),
+            json!({"Phone": {"phone_number": "415-555-1111"}}),
+        )
+        .expect("edit");
+    let mut delta = app.contact("1004").await.expect("delta");
+    delta["phone"] = json!("415-555-2222");
+    delta["updatedAt"] = json!(chrono::Utc::now().to_rfc3339());
+    app.put_contact(delta).await;
+    println!(
+        "  both:   Delta Dental's phone: Notion 415-555-1111, dialer 415-555-2222 (a conflict)"
+    );
+    app.delete_contact("1006").await;
+    println!("  dialer: Old Prospect Inc deleted");
+
+    section("5. Dry run: what the next sync will do");
+    let plan = app
+        .engine()
+        .run(sync_engine::RunOptions {
+            dry_run: true,
+            ..sync_engine::RunOptions::new(sync_engine::Scope::All, "demo")
+        })
+        .await
+        .expect("plan");
+    print!("{}", plan.plan);
+
+    section("6. Second sync, both ways (scheduled-sync)");
+    print_report(&app.post("scheduled-sync", json!({})).await);
+
+    section("7. What each side holds now");
+    for id in ["1001", "1003", "1004", "1007"] {
+        if let Some(c) = app.contact(id).await {
+            println!(
+                "  dialer #{id} {:<24} phone {:<16} address {:<28} notion.notes {:?}",
+                c["companyName"].as_str().unwrap_or(""),
+                c["phone"].as_str().unwrap_or(""),
+                c["address"].as_str().unwrap_or(""),
+                c["notion"]["notes"].as_str().unwrap_or("")
+            );
+        }
+    }
+    let acme_page = page(1001);
+    println!("  notion Acme Corp call log:");
+    for block in app.control().block_children(&acme_page) {
+        let text: String = block["paragraph"]["rich_text"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["plain_text"].as_str())
+            .collect();
+        println!("    {}", text.replace('\n', "\n      "));
+    }
+    let trashed = app
+        .control()
+        .pages()
+        .into_iter()
+        .filter(|p| p["in_trash"] == true)
+        .count();
+    println!("  notion pages in the trash (archived, recoverable): {trashed}");
+
+    section("8. Open conflicts (the losing value is kept)");
+    for c in app.engine().conflicts().await.expect("conflicts") {
+        for f in &c.fields {
+            println!(
+                "  #{} {}: {}: Notion {} vs dialer {} -> {} ({})",
+                c.contact_id,
+                c.company_name,
+                f.field,
+                f.notion.display(),
+                f.dialer.display(),
+                match f.applied {
+                    Some(sync_core::Side::Dialer) => "kept the dialer's",
+                    Some(sync_core::Side::Notion) => "kept Notion's",
+                    None => "waiting for a choice",
+                },
+                f.reason
+            );
+        }
+    }
+
+    section("9. A third sync finds nothing to do");
+    print_report(&app.post("scheduled-sync", json!({})).await);
+}

@@ -1,0 +1,201 @@
+//! The roadmap's Testing Checklist, "Call Logging Tests": a call saved in the
+//! dialer reaches Notion with the latest call data, and its notes are
+//! appended to the page's call log once.
+
+use e2e::*;
+use serde_json::{json, Value};
+
+async fn synced_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    );
+    app
+}
+
+async fn make_call(
+    app: &TestApp,
+    at: &str,
+    outcome: &str,
+    duration: u64,
+    notes: &str,
+    ok_code: &str,
+) -> Value {
+    let mut c = with_call(
+        app.contact("1001").await.unwrap(),
+        at,
+        outcome,
+        duration,
+        notes,
+    );
+    c["currentOkCode"] = json!(ok_code);
+    app.put_contact(c).await;
+    ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    )
+}
+
+fn call_log(app: &TestApp, page_id: &str) -> Vec<String> {
+    app.control()
+        .block_children(page_id)
+        .iter()
+        .map(|b| {
+            b["paragraph"]["rich_text"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    t["plain_text"]
+                        .as_str()
+                        .or(t["text"]["content"].as_str())
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn make_call_logs_in_dialer() {
+    // The dialer owns its call history: the sync never rewrites it.
+    let app = synced_app().await;
+    make_call(
+        &app,
+        "2026-09-15T14:00:00.000Z",
+        "DM",
+        185,
+        "Interested, call back Tuesday",
+        "OK-3",
+    )
+    .await;
+    let stored = app.contact("1001").await.unwrap();
+    assert_eq!(stored["callHistory"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        stored["callHistory"][0]["notes"],
+        "Interested, call back Tuesday"
+    );
+}
+
+#[tokio::test]
+async fn call_data_syncs_to_notion() {
+    let app = synced_app().await;
+    let report = make_call(&app, "2026-09-15T14:00:00.000Z", "DM", 185, "", "OK-3").await;
+    assert_eq!(report["summary"]["updated_in_notion"], 1, "{report:#}");
+    let page = app.page_by_dialer_id(1001).unwrap();
+    assert_eq!(prop(&page, "Total Dials")["number"], 1);
+    assert_eq!(prop(&page, "Had Conversation")["checkbox"], true);
+    let last_call = prop(&page, "Last Call")["date"]["start"].as_str().unwrap();
+    assert!(
+        last_call.starts_with("2026-09-15T10:00:00"),
+        "shown in the team's zone: {last_call}"
+    );
+}
+
+#[tokio::test]
+async fn outcome_field_updates() {
+    let app = synced_app().await;
+    make_call(&app, "2026-09-15T14:00:00.000Z", "NA", 0, "", "OK-1").await;
+    assert_eq!(
+        prop(&app.page_by_dialer_id(1001).unwrap(), "Outcome")["select"]["name"],
+        "NA"
+    );
+    make_call(&app, "2026-09-16T14:00:00.000Z", "DM", 60, "", "OK-1").await;
+    assert_eq!(
+        prop(&app.page_by_dialer_id(1001).unwrap(), "Outcome")["select"]["name"],
+        "DM"
+    );
+}
+
+#[tokio::test]
+async fn ok_code_updates() {
+    let app = synced_app().await;
+    make_call(&app, "2026-09-15T14:00:00.000Z", "GK", 30, "", "OK-2").await;
+    assert_eq!(
+        text(&app.page_by_dialer_id(1001).unwrap(), "Ok Code"),
+        "OK-2"
+    );
+    make_call(&app, "2026-09-16T14:00:00.000Z", "DM", 30, "", "OK-7").await;
+    assert_eq!(
+        text(&app.page_by_dialer_id(1001).unwrap(), "Ok Code"),
+        "OK-7"
+    );
+}
+
+#[tokio::test]
+async fn duration_updates() {
+    let app = synced_app().await;
+    make_call(&app, "2026-09-15T14:00:00.000Z", "DM", 185, "", "OK-1").await;
+    assert_eq!(
+        prop(&app.page_by_dialer_id(1001).unwrap(), "Duration")["number"],
+        185
+    );
+    make_call(&app, "2026-09-16T14:00:00.000Z", "DM", 42, "", "OK-1").await;
+    assert_eq!(
+        prop(&app.page_by_dialer_id(1001).unwrap(), "Duration")["number"],
+        42
+    );
+}
+
+#[tokio::test]
+async fn notes_append_correctly() {
+    let app = synced_app().await;
+    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A person's own notes in Notion: never overwritten.
+    app.control()
+        .person_update_page(
+            &page_id,
+            json!({"Notes": {"rich_text": [{"text": {"content": "Decision maker: Sam"}}]}}),
+        )
+        .unwrap();
+    make_call(
+        &app,
+        "2026-09-15T14:00:00.000Z",
+        "DM",
+        185,
+        "Interested, call back Tuesday",
+        "OK-3",
+    )
+    .await;
+    make_call(
+        &app,
+        "2026-09-16T15:30:00.000Z",
+        "GK",
+        20,
+        "Gatekeeper says Sam is out",
+        "OK-3",
+    )
+    .await;
+    // Syncing again (and the scheduled run) never appends a call twice.
+    ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    );
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    let log = call_log(&app, &page_id);
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert!(
+        log[0].contains("Interested, call back Tuesday") && log[0].contains("DM"),
+        "{log:#?}"
+    );
+    assert!(log[1].contains("Gatekeeper says Sam is out"), "{log:#?}");
+    assert_eq!(
+        text(&app.page_by_dialer_id(1001).unwrap(), "Notes"),
+        "Decision maker: Sam"
+    );
+    let huge = "n".repeat(5000);
+    make_call(&app, "2026-09-17T15:30:00.000Z", "DM", 20, &huge, "OK-3").await;
+    let log = call_log(&app, &page_id);
+    assert_eq!(log.len(), 3);
+    assert!(
+        log[2].contains(&huge),
+        "a 5000-character note arrives whole, split into pieces Notion accepts"
+    );
+}

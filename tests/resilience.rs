@@ -1,0 +1,260 @@
+//! What must hold when things go wrong: a run killed mid-way and resumed,
+//! two runs at once, a person's edit in the same minute as a sync write, and
+//! Notion out of reach ("Sync while offline -> Queues for later").
+
+use std::time::Duration;
+
+use e2e::*;
+use notion_emulator::{Fault, FaultKind};
+use serde_json::json;
+use sync_engine::{EngineError, RunOptions, Scope};
+
+fn live_pages(app: &TestApp) -> Vec<serde_json::Value> {
+    app.control()
+        .pages()
+        .into_iter()
+        .filter(|p| p["in_trash"] != true)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_run_killed_midway_and_resumed_leaves_no_duplicate_and_no_lost_edit() {
+    let app = TestApp::spawn_with(AppOptions {
+        latency: Duration::from_millis(40),
+        ..AppOptions::default()
+    })
+    .await;
+    for n in 1..=30u64 {
+        app.put_contact(with_call(
+            contact(n, &format!("Company {n}"), &format!("555-01{n:02}")),
+            "2026-09-15T14:00:00.000Z",
+            "DM",
+            60,
+            "first call",
+        ))
+        .await;
+    }
+    let engine = app.engine();
+    let run = tokio::spawn(async move { engine.run(RunOptions::new(Scope::All, "test")).await });
+    // Once some pages exist, make Notion hang, then kill the run while its
+    // requests are in flight (the task is dropped mid-await, as a crash would).
+    while live_pages(&app).len() < 8 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.control()
+        .inject_fault(Fault::any(FaultKind::Latency(Duration::from_secs(30))).times(1000));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    run.abort();
+    let _ = run.await;
+    app.control().clear_faults();
+    let created_before_resume = live_pages(&app).len();
+    assert!(
+        created_before_resume < 30,
+        "the run was stopped part-way ({created_before_resume} pages)"
+    );
+    // The crashed run's lease is still there: it expires; a test shortcut is to remove it.
+    app.sync_state().delete("lock").await.unwrap();
+
+    // Edits on both sides while no run is going.
+    let mut c = app.contact("3").await.unwrap();
+    c["address"] = json!("3 Resumed Rd");
+    app.put_contact(c).await;
+
+    let report = app
+        .engine()
+        .run(RunOptions::new(Scope::All, "test"))
+        .await
+        .unwrap();
+    assert!(report.ok(), "{report}");
+    let pages = live_pages(&app);
+    assert_eq!(pages.len(), 30, "every contact has exactly one page");
+    let mut ids: Vec<f64> = pages
+        .iter()
+        .map(|p| prop(p, "Dialer ID")["number"].as_f64().unwrap())
+        .collect();
+    ids.sort_by(f64::total_cmp);
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "no duplicate Dialer IDs");
+    let third = app.page_by_dialer_id(3).unwrap();
+    assert_eq!(
+        text(&third, "Address"),
+        "3 Resumed Rd",
+        "the edit made between runs arrived"
+    );
+    for p in &pages {
+        let log = app.control().block_children(p["id"].as_str().unwrap());
+        assert_eq!(log.len(), 1, "each call logged exactly once");
+    }
+    let again = app
+        .engine()
+        .run(RunOptions::new(Scope::All, "test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        again.summary.created_in_notion + again.summary.updated_in_notion,
+        0,
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn two_runs_started_together_produce_no_duplicate() {
+    let app = TestApp::spawn_with(AppOptions {
+        latency: Duration::from_millis(20),
+        ..AppOptions::default()
+    })
+    .await;
+    for n in 1..=10u64 {
+        app.put_contact(contact(
+            n,
+            &format!("Company {n}"),
+            &format!("555-02{n:02}"),
+        ))
+        .await;
+    }
+    let (first, second) = (app.engine(), app.engine());
+    let (a, b) = tokio::join!(
+        first.run(RunOptions::new(Scope::All, "a")),
+        second.run(RunOptions::new(Scope::All, "b"))
+    );
+    let busy = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Err(EngineError::Busy { .. })))
+        .count();
+    assert_eq!(
+        busy, 1,
+        "one run holds the lock, the other is told so: {a:?} {b:?}"
+    );
+    // And through the functions: the push finds the scheduled run busy and queues.
+    let (push, scheduled) = tokio::join!(
+        app.post("sync-to-notion", json!({})),
+        app.post("scheduled-sync", json!({}))
+    );
+    assert!(
+        [push.status, scheduled.status]
+            .iter()
+            .all(|s| [200, 202, 409].contains(s)),
+        "{} {}",
+        push.body,
+        scheduled.body
+    );
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(live_pages(&app).len(), 10, "one page per contact");
+}
+
+#[tokio::test]
+async fn a_notion_edit_in_the_same_minute_as_a_sync_write_is_not_missed() {
+    let app = TestApp::spawn().await;
+    let minute = chrono::Utc::now();
+    app.control().freeze_at(minute);
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    let page = app.page_by_dialer_id(1001).unwrap();
+    let written_at = page["last_edited_time"].clone();
+    // A person edits within the same (minute-rounded) timestamp.
+    app.control()
+        .person_update_page(
+            page["id"].as_str().unwrap(),
+            json!({"Phone": {"phone_number": "555-7777"}}),
+        )
+        .unwrap();
+    assert_eq!(
+        app.page_by_dialer_id(1001).unwrap()["last_edited_time"],
+        written_at,
+        "same minute: the timestamp did not move"
+    );
+    let report = ok_json(&app.post("sync-from-notion", json!({})).await);
+    assert_eq!(report["summary"]["updated_in_dialer"], 1, "{report:#}");
+    assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-7777");
+}
+
+#[tokio::test]
+async fn sync_while_offline_queues_for_later() {
+    let app = TestApp::spawn().await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    app.control()
+        .inject_fault(Fault::any(FaultKind::DropConnection).times(1000));
+    let inv = app
+        .post("sync-to-notion", json!({"contactId": "1001"}))
+        .await;
+    assert_eq!(inv.status, 202, "{}", inv.body);
+    assert_eq!(inv.json.unwrap()["status"], "queued");
+    assert_eq!(
+        app.sync_state().list(Some("queue/")).await.unwrap().len(),
+        1
+    );
+    app.control().clear_faults();
+    ok_json(&app.scheduled().await);
+    assert!(
+        app.page_by_dialer_id(1001).is_some(),
+        "the scheduled run pushed it"
+    );
+    assert!(
+        app.sync_state()
+            .list(Some("queue/"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "and drained the queue"
+    );
+}
+
+#[tokio::test]
+async fn a_run_out_of_time_stops_starting_writes_and_the_next_run_finishes() {
+    let app = TestApp::spawn().await;
+    for n in 1..=5u64 {
+        app.put_contact(contact(n, &format!("Company {n}"), ""))
+            .await;
+    }
+    let options = RunOptions {
+        deadline: Some(std::time::Instant::now()),
+        ..RunOptions::new(Scope::All, "test")
+    };
+    let report = app.engine().run(options).await.unwrap();
+    assert_eq!(report.summary.remaining, 5, "{report}");
+    assert!(live_pages(&app).is_empty());
+    let report = app
+        .engine()
+        .run(RunOptions::new(Scope::All, "test"))
+        .await
+        .unwrap();
+    assert_eq!(report.summary.created_in_notion, 5, "{report}");
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_400_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    let inv = app
+        .post("sync-to-notion", json!({"contactId": "abc"}))
+        .await;
+    assert_eq!(inv.status, 400, "{}", inv.body);
+    assert!(inv.body.contains("contactId"), "{}", inv.body);
+    let inv = app
+        .post("sync-to-notion", json!({"contactID": "1001"}))
+        .await;
+    assert_eq!(inv.status, 400, "unknown fields are named: {}", inv.body);
+    let inv = app
+        .post("sync-to-notion", json!({"contactId": "4242"}))
+        .await;
+    assert_eq!(inv.status, 404, "{}", inv.body);
+    // A malformed contact is reported and skipped; the others still sync.
+    app.contacts()
+        .set("1002", b"{not json".to_vec(), Default::default())
+        .await
+        .unwrap();
+    app.put_contact(json!({"id": "1003", "companyName": "Bad Date Inc", "lastCall": "yesterday"}))
+        .await;
+    let report = app.post("scheduled-sync", json!({})).await;
+    let body = report.json.unwrap();
+    assert_eq!(body["summary"]["invalid"], 2, "{body:#}");
+    assert_eq!(body["summary"]["created_in_notion"], 1, "{body:#}");
+    assert!(
+        body.to_string().contains("lastCall"),
+        "the bad field is named"
+    );
+    assert_eq!(live_pages(&app).len(), 1);
+}
