@@ -134,3 +134,39 @@ async fn delete_contact_in_dialer_archives_in_notion() {
     assert!(app.contact("1001").await.is_none());
     assert!(app.page_by_dialer_id(1002).is_some());
 }
+
+#[tokio::test]
+async fn contacts_kept_as_one_list_blob_sync_the_same_way() {
+    let app = TestApp::spawn_with(AppOptions {
+        env: vec![
+            ("DIALER_CONTACTS_LAYOUT".into(), "single-blob".into()),
+            ("DIALER_CONTACTS_KEY".into(), "all".into()),
+        ],
+        ..AppOptions::default()
+    })
+    .await;
+    let list = json!({"contacts": [contact(1001, "Acme Corp", "555-0100"), contact(1002, "Beta LLC", "555-0200")], "version": 7});
+    app.contacts()
+        .set_json("all", &list, Default::default())
+        .await
+        .unwrap();
+    let report = ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(report["summary"]["created_in_notion"], 2, "{report:#}");
+    let page = app.page_by_dialer_id(1002).unwrap();
+    app.control()
+        .person_update_page(
+            page["id"].as_str().unwrap(),
+            json!({"Phone": {"phone_number": "555-2020"}}),
+        )
+        .unwrap();
+    ok_json(&app.post("sync-from-notion", json!({})).await);
+    let stored: serde_json::Value = app.contacts().get_json("all").await.unwrap().unwrap();
+    assert_eq!(stored["version"], 7, "keys around the list are kept");
+    assert_eq!(stored["contacts"][1]["phone"], "555-2020");
+    assert_eq!(
+        stored["contacts"][0]["notion"]["pageId"],
+        app.page_by_dialer_id(1001).unwrap()["id"]
+    );
+    let again = ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(again["summary"]["updated_in_notion"], 0, "{again:#}");
+}

@@ -1,9 +1,10 @@
 //! The dialer's contacts in Blobs, in either layout: one blob per contact
-//! (key = id) or one blob holding the whole list. Writes are conditional on
-//! what was read, so a contact edited by the dialer while a run works on it
-//! is never overwritten: that record waits for the next run.
+//! (key = id) or one blob holding the whole list (a JSON array, or an object
+//! with a `contacts` array; every other key of that object is kept). Writes
+//! are conditional on what was read, so a contact edited by the dialer while
+//! a run works on it is never overwritten: that record waits for the next run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use netlify_blobs::{SetOptions, SetOutcome, Store};
@@ -13,6 +14,7 @@ use sync_core::{ContactError, ContactId, DialerContact, FieldMap};
 
 use crate::config::ContactsLayout;
 use crate::error::EngineError;
+use crate::state::fingerprint_json;
 
 /// One contact as listed: its key and a version marker.
 #[derive(Clone, Debug)]
@@ -28,13 +30,56 @@ pub struct DialerStore {
     pub store: Store,
     pub layout: ContactsLayout,
     pub zone: chrono_tz::Tz,
+    /// One list blob takes one writer at a time (records are applied
+    /// concurrently; their conditional writes would otherwise collide).
+    pub list_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
-/// A write to one contact.
+/// A write to one contact: mapped fields, and the `notion` mirror's page
+/// id, URL and archived flag.
 #[derive(Clone, Debug)]
 pub struct ContactWrite {
     pub values: FieldMap,
     pub mirror: Option<(String, Option<String>, bool)>,
+}
+
+/// A contact as read: its key, the parse result, and its version.
+pub type ReadContact = (String, Result<DialerContact, ContactError>, Option<String>);
+
+/// The single-blob layout's document, and where its array is.
+struct ListDoc {
+    doc: Json,
+    etag: Option<String>,
+}
+
+impl ListDoc {
+    fn items(&self) -> &[Json] {
+        match &self.doc {
+            Json::Array(items) => items,
+            Json::Object(o) => o
+                .get("contacts")
+                .and_then(Json::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    fn items_mut(&mut self) -> Option<&mut Vec<Json>> {
+        match &mut self.doc {
+            Json::Array(items) => Some(items),
+            Json::Object(o) => o.get_mut("contacts").and_then(Json::as_array_mut),
+            _ => None,
+        }
+    }
+}
+
+fn id_key(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 impl DialerStore {
@@ -63,18 +108,18 @@ impl DialerStore {
                     )
                 })
                 .collect()),
-            ContactsLayout::SingleBlob { .. } => {
-                let (list, _) = self.read_list().await?;
-                Ok(list
+            ContactsLayout::SingleBlob { key } => {
+                let doc = self.read_doc(key).await?;
+                Ok(doc
+                    .items()
                     .iter()
                     .filter_map(|c| {
-                        let key = c.get("id").map(id_key)?;
-                        let version = crate::state::fingerprint_json(c);
+                        let key = id_key(c.get("id")?)?;
                         Some((
                             key.clone(),
                             Listed {
                                 key,
-                                version,
+                                version: fingerprint_json(c),
                                 last_modified: None,
                             },
                         ))
@@ -85,16 +130,11 @@ impl DialerStore {
     }
 
     /// Reads the contacts with these keys, parsed; bad ones come back as errors.
-    pub async fn read(
-        &self,
-        keys: &[String],
-    ) -> Result<Vec<(String, Result<DialerContact, ContactError>, Option<String>)>, EngineError>
-    {
+    pub async fn read(&self, keys: &[String]) -> Result<Vec<ReadContact>, EngineError> {
         match &self.layout {
             ContactsLayout::PerContact => {
                 let reads = keys.iter().map(|key| async move {
-                    let blob = self.store.get(key).await?;
-                    Ok::<_, EngineError>((key.clone(), blob))
+                    Ok::<_, EngineError>((key.clone(), self.store.get(key).await?))
                 });
                 let mut out = Vec::new();
                 for (key, blob) in futures::future::try_join_all(reads).await? {
@@ -111,61 +151,62 @@ impl DialerStore {
                 }
                 Ok(out)
             }
-            ContactsLayout::SingleBlob { .. } => {
-                let (list, _) = self.read_list().await?;
-                let wanted: std::collections::BTreeSet<&String> = keys.iter().collect();
-                Ok(list
+            ContactsLayout::SingleBlob { key } => {
+                let doc = self.read_doc(key).await?;
+                let wanted: BTreeSet<&String> = keys.iter().collect();
+                Ok(doc
+                    .items()
                     .iter()
                     .enumerate()
                     .filter_map(|(i, c)| {
-                        let key = c.get("id").map(id_key).unwrap_or_else(|| format!("#{i}"));
-                        wanted
-                            .contains(&key)
-                            .then(|| (key.clone(), DialerContact::parse(c, &key, self.zone), None))
+                        let key = c
+                            .get("id")
+                            .and_then(id_key)
+                            .unwrap_or_else(|| format!("#{i}"));
+                        wanted.contains(&key).then(|| {
+                            (
+                                key.clone(),
+                                DialerContact::parse(c, &key, self.zone),
+                                Some(fingerprint_json(c)),
+                            )
+                        })
                     })
                     .collect())
             }
         }
     }
 
-    async fn read_list(&self) -> Result<(Vec<Json>, Option<String>), EngineError> {
-        let ContactsLayout::SingleBlob { key } = &self.layout else {
-            unreachable!("single-blob layout only")
-        };
+    async fn read_doc(&self, key: &str) -> Result<ListDoc, EngineError> {
         let Some(blob) = self.store.get(key).await? else {
-            return Ok((Vec::new(), None));
+            return Ok(ListDoc {
+                doc: Json::Array(Vec::new()),
+                etag: None,
+            });
         };
-        let json: Json = serde_json::from_slice(&blob.bytes).map_err(|e| {
+        let doc: Json = serde_json::from_slice(&blob.bytes).map_err(|e| {
             EngineError::BadRequest(format!(
                 "the dialer's contact list ({key}) is not valid JSON: {e}"
             ))
         })?;
-        let list = match json {
-            Json::Array(items) => items,
-            Json::Object(mut o) => match o.remove("contacts") {
-                Some(Json::Array(items)) => items,
-                _ => {
-                    return Err(EngineError::BadRequest(format!(
-                        "the dialer's contact list ({key}) has no \"contacts\" array"
-                    )))
-                }
-            },
-            _ => {
-                return Err(EngineError::BadRequest(format!(
-                    "the dialer's contact list ({key}) is not a list"
-                )))
-            }
-        };
-        Ok((list, blob.etag))
+        let shape_ok = doc.is_array() || doc.get("contacts").is_some_and(Json::is_array);
+        if !shape_ok {
+            return Err(EngineError::BadRequest(format!(
+                "the dialer's contact list ({key}) must be a JSON array or an object with a \"contacts\" array"
+            )));
+        }
+        Ok(ListDoc {
+            doc,
+            etag: blob.etag,
+        })
     }
 
-    /// Applies writes to existing contacts and creates new ones. Returns, per
-    /// contact, the stored object after the write (or `None` when it changed
-    /// under us and was left for the next run) and its new version.
+    /// Writes one contact (`create`: a new one). Returns the stored object
+    /// and its new version, or `None` when it changed under us (or, for a
+    /// create, its id was taken meanwhile): nothing was written then.
     pub async fn write(
         &self,
         id: ContactId,
-        etag: Option<&str>,
+        version: Option<&str>,
         change: &ContactWrite,
         create: bool,
     ) -> Result<Option<(Map<String, Json>, String)>, EngineError> {
@@ -173,9 +214,10 @@ impl DialerStore {
         match &self.layout {
             ContactsLayout::PerContact => {
                 let (mut raw, condition) = if create {
-                    let mut raw = Map::new();
-                    raw.insert("id".into(), Json::String(key.clone()));
-                    (raw, SetOptions::if_new())
+                    (
+                        Map::from_iter([("id".to_string(), Json::String(key.clone()))]),
+                        SetOptions::if_new(),
+                    )
                 } else {
                     let Some(blob) = self.store.get(&key).await? else {
                         return Ok(None);
@@ -183,12 +225,11 @@ impl DialerStore {
                     let Ok(Json::Object(raw)) = serde_json::from_slice::<Json>(&blob.bytes) else {
                         return Ok(None);
                     };
-                    // Etags from the listing when the server gives none on GET.
-                    let options = match blob.etag.as_deref().or(etag) {
-                        Some(e) => SetOptions::if_match(e),
-                        None => SetOptions::default(),
-                    };
-                    (raw, options)
+                    // The local Blobs server sends no etag on GET: use the listed one.
+                    match blob.etag.as_deref().or(version) {
+                        Some(etag) => (raw, SetOptions::if_match(etag)),
+                        None => (raw, SetOptions::default()),
+                    }
                 };
                 apply_change(&mut raw, change);
                 match self
@@ -201,51 +242,53 @@ impl DialerStore {
                 }
             }
             ContactsLayout::SingleBlob { key: list_key } => {
-                // Read-modify-write of the whole list, conditional on its etag.
-                let list_key = list_key.clone();
-                let blob = self.store.get(&list_key).await?;
-                let listed_etag = self
-                    .store
-                    .list(Some(&list_key))
-                    .await?
-                    .into_iter()
-                    .find(|b| b.key == list_key)
-                    .map(|b| b.etag);
-                let (mut list, _) = self.read_list().await?;
-                let position = list
+                let _one_writer = self.list_writer.lock().await;
+                let mut doc = self.read_doc(list_key).await?;
+                let etag = match doc.etag.clone() {
+                    Some(e) => Some(e),
+                    None => self
+                        .store
+                        .list(Some(list_key))
+                        .await?
+                        .into_iter()
+                        .find(|b| &b.key == list_key)
+                        .map(|b| b.etag),
+                };
+                let Some(items) = doc.items_mut() else {
+                    return Ok(None);
+                };
+                let position = items
                     .iter()
-                    .position(|c| c.get("id").map(id_key).as_deref() == Some(key.as_str()));
-                let raw = match (position, create) {
-                    (Some(i), false) => match &mut list[i] {
-                        Json::Object(o) => o,
-                        _ => return Ok(None),
-                    },
-                    (None, true) => {
-                        let mut o = Map::new();
-                        o.insert("id".into(), Json::String(key.clone()));
-                        list.push(Json::Object(o));
-                        match list.last_mut() {
-                            Some(Json::Object(o)) => o,
-                            _ => return Ok(None),
+                    .position(|c| c.get("id").and_then(id_key).as_deref() == Some(key.as_str()));
+                let index = match (position, create) {
+                    (Some(i), false) => {
+                        // Changed since it was read: leave it for the next run.
+                        if version.is_some_and(|v| v != fingerprint_json(&items[i])) {
+                            return Ok(None);
                         }
+                        i
+                    }
+                    (None, true) => {
+                        items.push(Json::Object(Map::from_iter([(
+                            "id".to_string(),
+                            Json::String(key.clone()),
+                        )])));
+                        items.len() - 1
                     }
                     _ => return Ok(None),
                 };
+                let Json::Object(raw) = &mut items[index] else {
+                    return Ok(None);
+                };
                 apply_change(raw, change);
                 let written = raw.clone();
-                let condition = match blob.as_ref().and_then(|b| b.etag.clone()).or(listed_etag) {
+                let condition = match etag {
                     Some(e) => SetOptions::if_match(e),
-                    None if blob.is_none() => SetOptions::if_new(),
-                    None => SetOptions::default(),
+                    None => SetOptions::if_new(),
                 };
-                match self
-                    .store
-                    .set_json(&list_key, &Json::Array(list), condition)
-                    .await?
-                {
+                match self.store.set_json(list_key, &doc.doc, condition).await? {
                     SetOutcome::Written { .. } => {
-                        let version =
-                            crate::state::fingerprint_json(&Json::Object(written.clone()));
+                        let version = fingerprint_json(&Json::Object(written.clone()));
                         Ok(Some((written, version)))
                     }
                     SetOutcome::ConditionFailed => Ok(None),
@@ -259,12 +302,5 @@ fn apply_change(raw: &mut Map<String, Json>, change: &ContactWrite) {
     write_fields(raw, &change.values);
     if let Some((page_id, url, archived)) = &change.mirror {
         write_mirror_meta(raw, page_id, url.as_deref(), *archived);
-    }
-}
-
-fn id_key(v: &Json) -> String {
-    match v {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }

@@ -105,6 +105,7 @@ impl Engine {
             store: blobs.store(&config.contacts_store),
             layout: config.contacts_layout.clone(),
             zone: config.sync.time_zone,
+            list_writer: Default::default(),
         };
         let state = StateStore::new(blobs.store(&config.state_store));
         Ok(Engine {
