@@ -30,6 +30,10 @@ use crate::state::{
 /// incremental query reaches back this far before the cursor.
 pub const CURSOR_OVERLAP_MINUTES: i64 = 2;
 
+/// How long a run trusts the schema it cached (a property renamed in Notion
+/// is noticed within this time, or at once when Notion refuses a write).
+pub const SCHEMA_CACHE_MINUTES: i64 = 10;
+
 /// Which changes a run looks for. Every record it touches is merged both
 /// ways, so a push never overwrites a Notion edit and a pull never overwrites
 /// a call: the scope only decides where to look.
@@ -126,6 +130,14 @@ impl Engine {
         &self,
         cached_data_source: Option<&str>,
     ) -> Result<(String, Mapping, SchemaReport), EngineError> {
+        let (id, _, mapping, report) = self.fetch_schema(cached_data_source).await?;
+        Ok((id, mapping, report))
+    }
+
+    async fn fetch_schema(
+        &self,
+        cached_data_source: Option<&str>,
+    ) -> Result<(String, Json, Mapping, SchemaReport), EngineError> {
         let data_source_id = match cached_data_source {
             Some(id) => id.to_string(),
             None => {
@@ -143,13 +155,13 @@ impl Engine {
             Ok(ds) => ds,
             // A cached id gone stale (the database was re-created): look it up again.
             Err(NotionError::NotFound { .. }) if cached_data_source.is_some() => {
-                return Box::pin(self.schema(None)).await
+                return Box::pin(self.fetch_schema(None)).await
             }
             Err(e) => return Err(e.into()),
         };
         let (mapping, report) =
             Mapping::resolve(&Schema::from_data_source(&ds.raw), &self.config.sync);
-        Ok((data_source_id, mapping, report))
+        Ok((data_source_id, ds.raw, mapping, report))
     }
 
     /// Runs a sync under the lock and records it in the history.
@@ -347,6 +359,10 @@ impl Engine {
                 Err(e) => {
                     all_done = false;
                     report.summary.failed += 1;
+                    // Notion refused a write: the database may have changed; re-read its schema next time.
+                    if matches!(e, EngineError::Notion(NotionError::Validation { .. })) {
+                        state.schema_fetched_at = None;
+                    }
                     tracing::warn!(contact = %r.contact_id, error = %e, "record failed");
                     report.records.push(record_report(
                         &r,
@@ -384,9 +400,27 @@ impl Engine {
 
     /// Reads what changed since the last run (or everything, on a full scan).
     async fn read(&self, options: &RunOptions, now: DateTime<Utc>) -> Result<Reading, EngineError> {
-        let (state, _) = self.state.load().await?;
-        let (data_source_id, mapping, report) =
-            self.schema(state.data_source_id.as_deref()).await?;
+        let (mut state, _) = self.state.load().await?;
+        let fresh = state
+            .schema_fetched_at
+            .is_some_and(|t| now - t < Duration::minutes(SCHEMA_CACHE_MINUTES) && t <= now);
+        let (data_source_id, mapping, report) = match (&state.data_source_id, &state.schema, fresh)
+        {
+            (Some(id), Some(schema), true) => {
+                let (mapping, report) =
+                    Mapping::resolve(&Schema::from_data_source(schema), &self.config.sync);
+                (id.clone(), mapping, report)
+            }
+            _ => {
+                let (id, raw, mapping, report) =
+                    self.fetch_schema(state.data_source_id.as_deref()).await?;
+                state.schema = Some(
+                    json!({ "properties": raw.get("properties").cloned().unwrap_or_default() }),
+                );
+                state.schema_fetched_at = Some(now);
+                (id, mapping, report)
+            }
+        };
         if !report.ready {
             return Err(EngineError::Schema(report.summary));
         }

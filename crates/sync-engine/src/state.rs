@@ -31,6 +31,13 @@ pub struct SyncState {
     pub last_full_scan: Option<DateTime<Utc>>,
     /// The next Dialer ID to hand out to a contact made in Notion.
     pub next_id: u64,
+    /// The data source's schema as last fetched, so a run that changes
+    /// nothing costs one Notion request (refreshed every few minutes, and at
+    /// once after Notion rejects a write).
+    #[serde(default)]
+    pub schema: Option<serde_json::Value>,
+    #[serde(default)]
+    pub schema_fetched_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub index: BTreeMap<ContactId, IndexEntry>,
 }
