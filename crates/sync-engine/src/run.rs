@@ -338,14 +338,20 @@ impl Engine {
                     let mut rr = record_report(&r, RecordStatus::Synced, None);
                     rr.page_id = applied.base.page_id.clone();
                     report.records.push(rr);
-                    state.index.insert(
-                        r.contact_id,
-                        IndexEntry {
-                            dialer: applied.dialer_version,
-                            page_id: applied.base.page_id.clone(),
-                            notion: fingerprint(&applied.base.notion),
-                        },
-                    );
+                    if applied.base.status == sync_core::RecordStatus::DeletedInDialer {
+                        // The tombstone stays in its base; the index forgets it, so
+                        // later runs do not read it again.
+                        state.index.remove(&r.contact_id);
+                    } else {
+                        state.index.insert(
+                            r.contact_id,
+                            IndexEntry {
+                                dialer: applied.dialer_version,
+                                page_id: applied.base.page_id.clone(),
+                                notion: fingerprint(&applied.base.notion),
+                            },
+                        );
+                    }
                 }
                 Ok(None) => {
                     all_done = false;
@@ -693,6 +699,22 @@ impl Engine {
             .unwrap_or("Dialer ID")
             .to_string();
 
+        // A contact made from a Notion page is created in the dialer first
+        // (`if-none-match`), and only then is its new Dialer ID written to the
+        // page: an id taken meanwhile never ends up on the page.
+        let creates_contact = matches!(r.dialer, DialerWrite::Create { .. });
+        let mut dialer_version_after_create = None;
+        if creates_contact {
+            match self.apply_dialer(r, ctx, &mut base, None).await? {
+                Some(version) => dialer_version_after_create = Some(version),
+                None => {
+                    return Err(EngineError::BadRequest(format!(
+                        "Dialer ID {id} was taken in the dialer meanwhile; the page gets another id on the next run"
+                    )))
+                }
+            }
+        }
+
         match &r.notion {
             NotionWrite::Create { values, notes } => {
                 // A run that died after creating the page left this intent: look first.
@@ -812,53 +834,15 @@ impl Engine {
             }
         }
 
-        // The dialer side, conditional on what was read.
-        let listed_version = ctx
-            .listing
-            .get(&id)
-            .map(|l| l.version.clone())
-            .unwrap_or_default();
-        let mut dialer_version = ctx
-            .contacts
-            .get(&id)
-            .and_then(|(_, v)| v.clone())
-            .unwrap_or(listed_version);
-        let page_id = base.page_id.clone().unwrap_or_default();
-        let change = match &r.dialer {
-            DialerWrite::Create { values } => Some((values.clone(), false, true)),
-            DialerWrite::Update { values, archived } => {
-                Some((values.clone(), archived.unwrap_or(false), false))
-            }
-            // A new page: tell the dialer where its contact lives in Notion.
-            DialerWrite::None if matches!(r.notion, NotionWrite::Create { .. }) => {
-                Some((FieldMap::new(), false, false))
-            }
-            DialerWrite::None => None,
-        };
-        if let Some((values, archived, create)) = change {
-            let write = ContactWrite {
-                values,
-                mirror: Some((page_id, page_url.clone(), archived)),
-            };
-            let etag = ctx
-                .contacts
-                .get(&id)
-                .and_then(|(_, v)| v.clone())
-                .or_else(|| ctx.listing.get(&id).map(|l| l.version.clone()));
-            match self.dialer.write(id, etag.as_deref(), &write, create).await? {
-                Some((raw, version)) => {
-                    dialer_version = version;
-                    if let Ok(contact) = DialerContact::parse(&Json::Object(raw), &id.to_string(), self.config.sync.time_zone) {
-                        base.dialer = dialer_view(&contact.values, &base.dialer);
-                    }
-                }
-                None if create => {
-                    return Err(EngineError::BadRequest(format!("Dialer ID {id} was taken in the dialer meanwhile; the page is linked on the next run")))
-                }
+        let dialer_version = if creates_contact {
+            dialer_version_after_create.unwrap_or_default()
+        } else {
+            match self.apply_dialer(r, ctx, &mut base, page_url).await? {
+                Some(version) => version,
                 // Changed in the dialer while we worked: the next run merges that edit.
                 None => return Ok(None),
             }
-        }
+        };
 
         base.synced_at = Utc::now();
         self.state.save_base(&base).await?;
@@ -883,6 +867,65 @@ impl Engine {
             base,
             dialer_version,
         }))
+    }
+
+    /// Writes the dialer side of a record, conditional on what was read.
+    /// Returns the contact's new version, or `None` when it changed under us
+    /// (or, for a create, its id was taken): nothing was written then.
+    async fn apply_dialer(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        base: &mut Base,
+        page_url: Option<String>,
+    ) -> Result<Option<String>, EngineError> {
+        let id = r.contact_id;
+        let read_version = ctx
+            .contacts
+            .get(&id)
+            .and_then(|(_, v)| v.clone())
+            .or_else(|| ctx.listing.get(&id).map(|l| l.version.clone()));
+        let change = match &r.dialer {
+            DialerWrite::Create { values } => Some((values.clone(), false, true)),
+            DialerWrite::Update { values, archived } => {
+                Some((values.clone(), archived.unwrap_or(false), false))
+            }
+            // A new page: tell the dialer where its contact lives in Notion.
+            DialerWrite::None if matches!(r.notion, NotionWrite::Create { .. }) => {
+                Some((FieldMap::new(), false, false))
+            }
+            DialerWrite::None => None,
+        };
+        let Some((values, archived, create)) = change else {
+            return Ok(Some(read_version.unwrap_or_default()));
+        };
+        let page_id = base.page_id.clone().unwrap_or_default();
+        let url = page_url.or_else(|| {
+            (!page_id.is_empty())
+                .then(|| format!("https://www.notion.so/{}", page_id.replace('-', "")))
+        });
+        let write = ContactWrite {
+            values,
+            mirror: Some((page_id, url, archived)),
+        };
+        let version = if create {
+            None
+        } else {
+            read_version.as_deref()
+        };
+        match self.dialer.write(id, version, &write, create).await? {
+            Some((raw, version)) => {
+                if let Ok(contact) = DialerContact::parse(
+                    &Json::Object(raw),
+                    &id.to_string(),
+                    self.config.sync.time_zone,
+                ) {
+                    base.dialer = dialer_view(&contact.values, &base.dialer);
+                }
+                Ok(Some(version))
+            }
+            None => Ok(None),
+        }
     }
 }
 
