@@ -6,7 +6,7 @@ use notion_client::{NotionError, Query};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use sync_core::contact::{to_dialer_json, write_mirror_meta};
-use sync_core::{PageSnapshot, SchemaReport};
+use sync_core::SchemaReport;
 
 use crate::run::Engine;
 
@@ -130,14 +130,7 @@ impl Engine {
         match self.notion.query_page(&data_source_id, &query, None).await {
             Ok(batch) => {
                 for page in batch.results.iter().take(sample_size) {
-                    let record = mapping.read_page(&PageSnapshot {
-                        id: page.id.clone(),
-                        url: Some(page.url.clone()),
-                        created_time: page.created_time,
-                        last_edited_time: page.last_edited_time,
-                        in_trash: page.in_trash,
-                        properties: page.properties.clone(),
-                    });
+                    let record = mapping.read_page(&crate::run::snapshot(&page));
                     let mut raw = Map::new();
                     raw.insert(
                         "id".into(),

@@ -83,16 +83,7 @@ impl Engine {
                 .write_properties(values)
                 .map_err(|e| EngineError::BadRequest(e.to_string()))?;
             let page = self.notion.update_page(page_id, props).await?;
-            let read = mapping
-                .read_page(&sync_core::PageSnapshot {
-                    id: page.id.clone(),
-                    url: Some(page.url.clone()),
-                    created_time: page.created_time,
-                    last_edited_time: page.last_edited_time,
-                    in_trash: page.in_trash,
-                    properties: page.properties.clone(),
-                })
-                .values;
+            let read = mapping.read_page(&crate::run::snapshot(&page)).values;
             for k in values.keys() {
                 if let Some(v) = read.get(k) {
                     base.notion.insert(k.clone(), v.clone());

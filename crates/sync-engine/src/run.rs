@@ -941,7 +941,7 @@ struct Applied {
     dialer_version: String,
 }
 
-fn snapshot(page: &Page) -> PageSnapshot {
+pub(crate) fn snapshot(page: &Page) -> PageSnapshot {
     PageSnapshot {
         id: page.id.clone(),
         url: Some(page.url.clone()).filter(|u| !u.is_empty()),
