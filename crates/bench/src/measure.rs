@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use notion_emulator::LoggedRequest;
 use serde_json::{json, Value};
 
@@ -63,6 +64,52 @@ impl NotionTraffic {
             "writes": self.writes,
             "rate_limited": self.rate_limited,
         })
+    }
+}
+
+/// When each request finished, in ms after `start` (emulator clock), for
+/// seeing which requests ran one after another.
+pub fn timeline(log: &[LoggedRequest], start: DateTime<Utc>) -> Vec<(String, i64)> {
+    log.iter()
+        .map(|r| (r.route.clone(), (r.at - start).num_milliseconds()))
+        .collect()
+}
+
+/// `route@ms` for each request, in the order they finished.
+pub fn timeline_text(timeline: &[(String, i64)]) -> String {
+    timeline
+        .iter()
+        .map(|(route, ms)| format!("{route}@{ms}ms"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Where a run's Notion time went: reads before writes, writes in parallel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Phases {
+    /// When the last read finished (ms after the start).
+    pub reads_done_ms: Option<i64>,
+    pub first_write_done_ms: Option<i64>,
+    pub last_write_done_ms: Option<i64>,
+}
+
+impl Phases {
+    pub fn from_timeline(timeline: &[(String, i64)]) -> Self {
+        let reads = timeline
+            .iter()
+            .filter(|(r, _)| !is_write(r))
+            .map(|(_, t)| *t);
+        let writes = || {
+            timeline
+                .iter()
+                .filter(|(r, _)| is_write(r))
+                .map(|(_, t)| *t)
+        };
+        Phases {
+            reads_done_ms: reads.max(),
+            first_write_done_ms: writes().min(),
+            last_write_done_ms: writes().max(),
+        }
     }
 }
 
@@ -279,6 +326,25 @@ mod tests {
         assert_eq!(b.tightest(), b.budget);
         assert_eq!(TimeBound::new(180, NOTION_LIKE).budget, NOTION_LIKE.latency);
         assert_eq!(TimeBound::new(0, NOTION_LIKE).tightest(), Duration::ZERO);
+    }
+
+    #[test]
+    fn phases_split_reads_from_writes() {
+        let t = |r: &str, ms: i64| (r.to_string(), ms);
+        let timeline = [
+            t("data_sources.query", 200),
+            t("pages.update", 450),
+            t("pages.update", 420),
+        ];
+        assert_eq!(
+            Phases::from_timeline(&timeline),
+            Phases {
+                reads_done_ms: Some(200),
+                first_write_done_ms: Some(420),
+                last_write_done_ms: Some(450)
+            }
+        );
+        assert_eq!(timeline_text(&timeline[..1]), "data_sources.query@200ms");
     }
 
     #[test]

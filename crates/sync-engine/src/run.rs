@@ -391,11 +391,14 @@ impl Engine {
         state.next_id = state.next_id.max(plan.next_id);
         state.data_source_id = Some(reading.data_source_id.clone());
         if all_done && !matches!(options.scope, Scope::Contacts(_)) {
-            if let Some(newest) = reading.newest_edit {
-                state.notion_cursor = Some(state.notion_cursor.map_or(newest, |c| c.max(newest)));
-            } else if state.notion_cursor.is_none() {
-                state.notion_cursor = Some(now - Duration::minutes(CURSOR_OVERLAP_MINUTES));
-            }
+            // Everything edited before this run's query started has been seen:
+            // the next query starts there (less the overlap), not at the newest
+            // edit, or an idle database would be read again every run.
+            let seen_until = sync_core::time::floor_to_minute(now);
+            let cursor = reading
+                .newest_edit
+                .map_or(seen_until, |n| n.max(seen_until));
+            state.notion_cursor = Some(state.notion_cursor.map_or(cursor, |c| c.max(cursor)));
             if reading.full_scan {
                 state.last_full_scan = Some(now);
             }
@@ -693,6 +696,7 @@ impl Engine {
         let mut base = r.base.clone();
         let mut page_url: Option<String> = None;
         let mut logged_with_create = false;
+        let mut calls_logged = false;
         let id_prop = ctx
             .mapping
             .dialer_id_property()
@@ -790,7 +794,22 @@ impl Engine {
                 if let Some(text) = notes {
                     add_notes(&mut props, ctx.mapping, text)?;
                 }
-                let page = self.notion.update_page(&page_id, props).await?;
+                // The properties and the call log are independent writes: send both at once.
+                let page = if r.calls_to_log.is_empty() {
+                    self.notion.update_page(&page_id, props).await?
+                } else {
+                    let (page, ()) = tokio::try_join!(
+                        async {
+                            self.notion
+                                .update_page(&page_id, props)
+                                .await
+                                .map_err(EngineError::from)
+                        },
+                        self.append_calls(id, &page_id, &r.calls_to_log, ctx.mapping.zone),
+                    )?;
+                    calls_logged = true;
+                    page
+                };
                 page_url = Some(page.url.clone());
                 base.notion = notion_view(ctx.mapping, &page, &base.notion);
             }
@@ -805,32 +824,10 @@ impl Engine {
             NotionWrite::None => {}
         }
 
-        // Call notes: appended once. An intent names the calls being appended, so
-        // a run that died mid-append checks the page body before appending again.
-        if !r.calls_to_log.is_empty() && !logged_with_create {
+        if !r.calls_to_log.is_empty() && !logged_with_create && !calls_logged {
             if let Some(page_id) = base.page_id.clone() {
-                let mut calls = r.calls_to_log.clone();
-                if self.state.calls_intent(id).await?.is_some() {
-                    let body = serde_json::to_string(&self.notion.list_children(&page_id).await?)
-                        .unwrap_or_default();
-                    calls.retain(|c| !body.contains(&call_ref(c)));
-                }
-                self.state
-                    .set_calls_intent(
-                        id,
-                        &CallsIntent {
-                            page_id: page_id.clone(),
-                            refs: calls.iter().map(call_ref).collect(),
-                        },
-                    )
+                self.append_calls(id, &page_id, &r.calls_to_log, ctx.mapping.zone)
                     .await?;
-                let blocks: Vec<Json> = calls
-                    .iter()
-                    .flat_map(|c| entry_blocks(c, ctx.mapping.zone))
-                    .collect();
-                if !blocks.is_empty() {
-                    self.notion.append_children(&page_id, blocks).await?;
-                }
             }
         }
 
@@ -867,6 +864,34 @@ impl Engine {
             base,
             dialer_version,
         }))
+    }
+
+    /// Appends calls to a page's call log once. An intent names the calls
+    /// being appended, so a run that died mid-append checks the page body
+    /// before appending again.
+    async fn append_calls(
+        &self,
+        id: ContactId,
+        page_id: &str,
+        calls: &[sync_core::CallRecord],
+        zone: chrono_tz::Tz,
+    ) -> Result<(), EngineError> {
+        let mut calls = calls.to_vec();
+        if self.state.calls_intent(id).await?.is_some() {
+            let body = serde_json::to_string(&self.notion.list_children(page_id).await?)
+                .unwrap_or_default();
+            calls.retain(|c| !body.contains(&call_ref(c)));
+        }
+        let intent = CallsIntent {
+            page_id: page_id.to_string(),
+            refs: calls.iter().map(call_ref).collect(),
+        };
+        self.state.set_calls_intent(id, &intent).await?;
+        let blocks: Vec<Json> = calls.iter().flat_map(|c| entry_blocks(c, zone)).collect();
+        if !blocks.is_empty() {
+            self.notion.append_children(page_id, blocks).await?;
+        }
+        Ok(())
     }
 
     /// Writes the dialer side of a record, conditional on what was read.
