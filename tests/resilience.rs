@@ -258,3 +258,25 @@ async fn bad_input_is_a_clear_400_and_nothing_is_written() {
     );
     assert_eq!(live_pages(&app).len(), 1);
 }
+
+#[tokio::test]
+async fn the_cursor_keeps_notions_time_so_a_skewed_clock_misses_nothing() {
+    let app = TestApp::spawn().await;
+    // Notion's clock three hours behind this machine's.
+    app.control()
+        .freeze_at(chrono::Utc::now() - chrono::Duration::hours(3));
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    app.control().advance(Duration::from_secs(120));
+    let page = app.page_by_dialer_id(1001).unwrap();
+    app.control()
+        .person_update_page(
+            page["id"].as_str().unwrap(),
+            json!({"Phone": {"phone_number": "555-3030"}}),
+        )
+        .unwrap();
+    let report = ok_json(&app.post("sync-from-notion", json!({})).await);
+    assert_eq!(report["summary"]["updated_in_dialer"], 1, "{report:#}");
+    assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-3030");
+}

@@ -41,6 +41,8 @@ struct Inner {
     limiter: RateLimiter,
     concurrency: Semaphore,
     stats: StatsCounters,
+    /// Notion's clock, from the `Date` header of the latest response.
+    server_time: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl std::fmt::Debug for NotionClient {
@@ -150,12 +152,19 @@ impl NotionClient {
                 limiter: RateLimiter::new(config.requests_per_window, config.window),
                 concurrency: Semaphore::new(config.max_concurrency.max(1)),
                 stats: StatsCounters::default(),
+                server_time: std::sync::Mutex::new(None),
             }),
         })
     }
 
     pub fn database(&self) -> &DatabaseRef {
         &self.inner.database
+    }
+
+    /// Notion's own clock as of the latest response (its `Date` header), so
+    /// a sync can keep its cursor in Notion's time whatever its own clock says.
+    pub fn server_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.inner.server_time.lock().ok().and_then(|t| *t)
     }
 
     pub fn stats(&self) -> NotionStats {
@@ -543,6 +552,16 @@ impl NotionClient {
         }
         let response = request.send().await.map_err(transport_failure)?;
         let status = response.status().as_u16();
+        if let Some(date) = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+        {
+            if let Ok(mut t) = self.inner.server_time.lock() {
+                *t = Some(date.to_utc());
+            }
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)

@@ -161,7 +161,31 @@ fn router(control: EmulatorControl) -> Router {
         .fallback(api::handle)
         // Larger than Notion's 500 KB so oversize bodies get Notion's error.
         .layer(DefaultBodyLimit::max(8 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            control.clone(),
+            date_header,
+        ))
         .with_state(control)
+}
+
+/// Every response carries `Date` in the emulator's clock, as Notion's carry
+/// its own: a client that keeps time by the server sees a moved clock.
+async fn date_header(
+    axum::extract::State(control): axum::extract::State<EmulatorControl>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    let date = control
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&date) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::DATE, value);
+    }
+    response
 }
 
 /// A serving emulator. Dropping it stops the server.

@@ -26,9 +26,9 @@ use crate::state::{
     fingerprint, CallsIntent, ConflictRecord, CreateIntent, IndexEntry, StateStore, SyncState,
 };
 
-/// Notion rounds edit times down to the minute and clocks drift: every
-/// incremental query reaches back this far before the cursor.
-pub const CURSOR_OVERLAP_MINUTES: i64 = 2;
+/// Notion rounds edit times down to the minute and a query takes time: the
+/// cursor is kept this far behind Notion's clock at the end of a query.
+pub const CURSOR_OVERLAP_MINUTES: i64 = 1;
 
 /// How long a run trusts the schema it cached (a property renamed in Notion
 /// is noticed within this time, or at once when Notion refuses a write).
@@ -96,7 +96,8 @@ struct Reading {
     full_scan: bool,
     invalid: Vec<RecordReport>,
     problems: Vec<Problem>,
-    newest_edit: Option<DateTime<Utc>>,
+    /// Pages edited before this were all returned by this run's query.
+    seen_until: DateTime<Utc>,
 }
 
 impl Engine {
@@ -391,14 +392,10 @@ impl Engine {
         state.next_id = state.next_id.max(plan.next_id);
         state.data_source_id = Some(reading.data_source_id.clone());
         if all_done && !matches!(options.scope, Scope::Contacts(_)) {
-            // Everything edited before this run's query started has been seen:
-            // the next query starts there (less the overlap), not at the newest
-            // edit, or an idle database would be read again every run.
-            let seen_until = sync_core::time::floor_to_minute(now);
-            let cursor = reading
-                .newest_edit
-                .map_or(seen_until, |n| n.max(seen_until));
-            state.notion_cursor = Some(state.notion_cursor.map_or(cursor, |c| c.max(cursor)));
+            // Everything edited before this run's query has been seen: the next
+            // query starts there, not at the newest edit (or an idle database
+            // would be read again every run).
+            state.notion_cursor = Some(reading.seen_until);
             if reading.full_scan {
                 state.last_full_scan = Some(now);
             }
@@ -511,8 +508,7 @@ impl Engine {
                 let query = if full_scan {
                     Query::default()
                 } else {
-                    let since = state.notion_cursor.unwrap_or(now)
-                        - Duration::minutes(CURSOR_OVERLAP_MINUTES);
+                    let since = state.notion_cursor.unwrap_or(now);
                     Query {
                         filter: Some(
                             json!({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since.to_rfc3339()}}),
@@ -526,7 +522,21 @@ impl Engine {
                 pages = self.notion.query(&data_source_id, &query).await?;
             }
         }
-        let newest_edit = pages.iter().map(|p| p.last_edited_time).max();
+        // Notion rounds edit times down to the minute, and the query took a
+        // while: everything edited from a minute before Notion's clock at the
+        // end of the query on may be unseen. Notion's own clock (its `Date`
+        // header) keeps this right whatever this machine's clock says; without
+        // it, ours with a wider margin for skew.
+        let seen_until = match self.notion.server_time() {
+            Some(notion_now) => {
+                sync_core::time::floor_to_minute(notion_now)
+                    - Duration::minutes(CURSOR_OVERLAP_MINUTES)
+            }
+            None => {
+                sync_core::time::floor_to_minute(now)
+                    - Duration::minutes(CURSOR_OVERLAP_MINUTES + 2)
+            }
+        };
         let by_page: BTreeMap<&str, ContactId> = state
             .index
             .iter()
@@ -638,7 +648,7 @@ impl Engine {
             full_scan,
             invalid,
             problems,
-            newest_edit,
+            seen_until,
         })
     }
 
