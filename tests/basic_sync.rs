@@ -170,3 +170,40 @@ async fn contacts_kept_as_one_list_blob_sync_the_same_way() {
     let again = ok_json(&app.post("scheduled-sync", json!({})).await);
     assert_eq!(again["summary"]["updated_in_notion"], 0, "{again:#}");
 }
+
+#[tokio::test]
+async fn a_scheduled_tick_outside_the_cadence_does_nothing() {
+    use chrono::Timelike;
+    let now = chrono::Utc::now();
+    // Working hours that exclude this hour; otherwise one run a day, at midnight UTC.
+    let start = (now.hour() + 2) % 22;
+    let minute_of_day = now.hour() * 60 + now.minute();
+    if minute_of_day < 6 || minute_of_day > 1435 || (start..start + 1).contains(&now.hour()) {
+        return; // too close to the one due tick of the day to tell
+    }
+    let app = TestApp::spawn_with(AppOptions {
+        env: vec![
+            ("SYNC_TIME_ZONE".into(), "UTC".into()),
+            ("SYNC_WORK_HOURS".into(), format!("{}-{}", start, start + 1)),
+            ("SYNC_AFTER_HOURS_EVERY".into(), "1440".into()),
+            ("SYNC_WEEKEND_EVERY".into(), "1440".into()),
+        ],
+        ..AppOptions::default()
+    })
+    .await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    let skipped = ok_json(&app.scheduled().await);
+    assert_eq!(skipped["status"], "skipped", "{skipped:#}");
+    assert!(
+        skipped["reason"]
+            .as_str()
+            .unwrap()
+            .contains("every 1440 minutes"),
+        "{skipped:#}"
+    );
+    assert!(app.control().pages().is_empty());
+    // The button ("Sync now") is not a scheduled tick: it always runs.
+    let report = ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(report["summary"]["created_in_notion"], 1, "{report:#}");
+}

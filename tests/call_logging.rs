@@ -199,3 +199,54 @@ async fn notes_append_correctly() {
         "a 5000-character note arrives whole, split into pieces Notion accepts"
     );
 }
+
+#[tokio::test]
+async fn notes_can_go_to_the_notes_property_appended_after_a_persons_notes() {
+    let app = TestApp::spawn_with(AppOptions {
+        env: vec![("SYNC_CALL_NOTES".into(), "notes_property".into())],
+        ..AppOptions::default()
+    })
+    .await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    );
+    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.control()
+        .person_update_page(
+            &page_id,
+            json!({"Notes": {"rich_text": [{"text": {"content": "Decision maker: Sam"}}]}}),
+        )
+        .unwrap();
+    make_call(
+        &app,
+        "2026-09-15T14:00:00.000Z",
+        "DM",
+        185,
+        "Interested, call back Tuesday",
+        "OK-3",
+    )
+    .await;
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    let notes = text(&app.page_by_dialer_id(1001).unwrap(), "Notes");
+    assert!(notes.starts_with("Decision maker: Sam\n\n📞"), "{notes}");
+    assert_eq!(
+        notes.matches("Interested, call back Tuesday").count(),
+        1,
+        "{notes}"
+    );
+    assert!(
+        app.control().block_children(&page_id).is_empty(),
+        "nothing in the page body"
+    );
+    assert_eq!(
+        app.contact("1001").await.unwrap()["notion"]["notes"],
+        notes,
+        "the dialer's read-only copy follows"
+    );
+}
