@@ -134,7 +134,10 @@ impl DialerStore {
         match &self.layout {
             ContactsLayout::PerContact => {
                 let reads = keys.iter().map(|key| async move {
-                    Ok::<_, EngineError>((key.clone(), self.store.get(key).await?))
+                    Ok::<_, EngineError>((
+                        key.clone(),
+                        crate::state::read_strong(&self.store, key).await?,
+                    ))
                 });
                 let mut out = Vec::new();
                 for (key, blob) in futures::future::try_join_all(reads).await? {
@@ -177,7 +180,7 @@ impl DialerStore {
     }
 
     async fn read_doc(&self, key: &str) -> Result<ListDoc, EngineError> {
-        let Some(blob) = self.store.get(key).await? else {
+        let Some(blob) = crate::state::read_strong(&self.store, key).await? else {
             return Ok(ListDoc {
                 doc: Json::Array(Vec::new()),
                 etag: None,
@@ -219,14 +222,17 @@ impl DialerStore {
                         SetOptions::if_new(),
                     )
                 } else {
-                    let Some(blob) = self.store.get(&key).await? else {
+                    let Some(blob) = crate::state::read_strong(&self.store, &key).await? else {
                         return Ok(None);
                     };
                     let Ok(Json::Object(raw)) = serde_json::from_slice::<Json>(&blob.bytes) else {
                         return Ok(None);
                     };
-                    // The local Blobs server sends no etag on GET: use the listed one.
-                    match blob.etag.as_deref().or(version) {
+                    // Conditional on the version the plan was made from (not this
+                    // read's): a contact the dialer changed since is left for the
+                    // next run instead of being written over. The local Blobs server
+                    // sends no etag on GET, so the version may come from the listing.
+                    match version.or(blob.etag.as_deref()) {
                         Some(etag) => (raw, SetOptions::if_match(etag)),
                         None => (raw, SetOptions::default()),
                     }

@@ -53,7 +53,7 @@ impl RunLock {
         }
         // Someone holds it, or held it and crashed: replace an expired lease,
         // conditionally on its etag, so two runs cannot both take it over.
-        let current: Option<Lease> = store.get_json(LOCK_KEY).await?;
+        let current: Option<Lease> = crate::state::read_json(store, LOCK_KEY).await?;
         let etag = store
             .list(Some(LOCK_KEY))
             .await?
@@ -107,7 +107,7 @@ impl RunLock {
     }
 
     pub async fn release(self) -> Result<(), EngineError> {
-        let current: Option<Lease> = self.store.get_json(LOCK_KEY).await?;
+        let current: Option<Lease> = crate::state::read_json(&self.store, LOCK_KEY).await?;
         if current.is_some_and(|l| l.owner == self.owner) {
             self.store.delete(LOCK_KEY).await?;
         }

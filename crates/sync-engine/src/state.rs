@@ -79,6 +79,36 @@ pub struct CallsIntent {
     pub refs: BTreeSet<String>,
 }
 
+/// Reads a blob from the uncached edge: the sync decides from its own last
+/// writes (bases, cursor, lock) and the dialer's latest, never a cached copy
+/// up to a minute old.
+pub(crate) async fn read_strong(
+    store: &Store,
+    key: &str,
+) -> Result<Option<netlify_blobs::Blob>, EngineError> {
+    let options = netlify_blobs::GetOptions {
+        strong: true,
+        if_none_match: None,
+    };
+    Ok(match store.get_with(key, options).await? {
+        netlify_blobs::GetOutcome::Found(blob) => Some(blob),
+        _ => None,
+    })
+}
+
+/// [`read_strong`], as JSON.
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    key: &str,
+) -> Result<Option<T>, EngineError> {
+    match read_strong(store, key).await? {
+        None => Ok(None),
+        Some(blob) => serde_json::from_slice(&blob.bytes)
+            .map(Some)
+            .map_err(|e| EngineError::State(format!("{key}: {e}"))),
+    }
+}
+
 /// Typed access to the state store.
 #[derive(Clone, Debug)]
 pub struct StateStore {
@@ -95,7 +125,7 @@ impl StateStore {
     }
 
     pub async fn load(&self) -> Result<(SyncState, Option<String>), EngineError> {
-        match self.store.get("state").await? {
+        match read_strong(&self.store, "state").await? {
             None => Ok((SyncState::default(), None)),
             Some(blob) => {
                 let state = serde_json::from_slice(&blob.bytes)
@@ -113,7 +143,7 @@ impl StateStore {
     }
 
     pub async fn base(&self, id: ContactId) -> Result<Option<Base>, EngineError> {
-        Ok(self.store.get_json(&base_key(id)).await?)
+        Ok(read_json(&self.store, &base_key(id)).await?)
     }
 
     pub async fn save_base(&self, base: &Base) -> Result<(), EngineError> {
@@ -124,7 +154,7 @@ impl StateStore {
     }
 
     pub async fn intent(&self, id: ContactId) -> Result<Option<CreateIntent>, EngineError> {
-        Ok(self.store.get_json(&format!("intents/{id}")).await?)
+        Ok(read_json(&self.store, &format!("intents/{id}")).await?)
     }
 
     pub async fn set_intent(&self, intent: &CreateIntent) -> Result<(), EngineError> {
@@ -144,7 +174,7 @@ impl StateStore {
     }
 
     pub async fn calls_intent(&self, id: ContactId) -> Result<Option<CallsIntent>, EngineError> {
-        Ok(self.store.get_json(&format!("calls/{id}")).await?)
+        Ok(read_json(&self.store, &format!("calls/{id}")).await?)
     }
 
     pub async fn set_calls_intent(
@@ -164,7 +194,7 @@ impl StateStore {
     }
 
     pub async fn conflict(&self, id: ContactId) -> Result<Option<ConflictRecord>, EngineError> {
-        Ok(self.store.get_json(&format!("conflicts/{id}")).await?)
+        Ok(read_json(&self.store, &format!("conflicts/{id}")).await?)
     }
 
     pub async fn save_conflict(&self, record: &ConflictRecord) -> Result<(), EngineError> {
