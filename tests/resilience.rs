@@ -280,3 +280,29 @@ async fn the_cursor_keeps_notions_time_so_a_skewed_clock_misses_nothing() {
     assert_eq!(report["summary"]["updated_in_dialer"], 1, "{report:#}");
     assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-3030");
 }
+
+#[tokio::test]
+async fn a_page_trashed_in_notion_between_full_scans_is_noticed_on_the_next_write() {
+    let app = TestApp::spawn().await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.control().person_trash_page(&page_id).unwrap();
+    let mut c = app.contact("1001").await.unwrap();
+    c["website"] = json!("https://acme.example");
+    app.put_contact(c).await;
+    let report = ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(report["full_scan"], false);
+    assert_eq!(report["summary"]["failed"], 0, "{report:#}");
+    let stored = app.contact("1001").await.unwrap();
+    assert_eq!(stored["notion"]["archived"], true, "{stored:#}");
+    assert_eq!(
+        stored["website"], "https://acme.example",
+        "the contact is kept as it is"
+    );
+    assert_eq!(app.control().pages().len(), 1, "no new page");
+}

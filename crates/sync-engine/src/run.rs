@@ -805,10 +805,13 @@ impl Engine {
                     add_notes(&mut props, ctx.mapping, text)?;
                 }
                 // The properties and the call log are independent writes: send both at once.
-                let page = if r.calls_to_log.is_empty() {
-                    self.notion.update_page(&page_id, props).await?
+                let written = if r.calls_to_log.is_empty() {
+                    self.notion
+                        .update_page(&page_id, props)
+                        .await
+                        .map_err(EngineError::from)
                 } else {
-                    let (page, ()) = tokio::try_join!(
+                    tokio::try_join!(
                         async {
                             self.notion
                                 .update_page(&page_id, props)
@@ -816,10 +819,20 @@ impl Engine {
                                 .map_err(EngineError::from)
                         },
                         self.append_calls(id, &page_id, &r.calls_to_log, ctx.mapping.zone),
-                    )?;
-                    calls_logged = true;
-                    page
+                    )
+                    .map(|(page, ())| page)
                 };
+                let page = match written {
+                    Ok(page) => page,
+                    // Trashed in Notion since the last full scan: keep the contact, mark it archived.
+                    Err(EngineError::Notion(NotionError::Validation { message, .. }))
+                        if message.contains("archived") =>
+                    {
+                        return self.page_was_trashed(r, ctx, base, &page_id).await;
+                    }
+                    Err(e) => return Err(e),
+                };
+                calls_logged = !r.calls_to_log.is_empty();
                 page_url = Some(page.url.clone());
                 base.notion = notion_view(ctx.mapping, &page, &base.notion);
             }
@@ -902,6 +915,48 @@ impl Engine {
             self.notion.append_children(page_id, blocks).await?;
         }
         Ok(())
+    }
+
+    /// Notion refused a write because the page is in its trash: the record
+    /// is handled as a page trashed in Notion (the contact kept, marked
+    /// archived) once the page confirms it.
+    async fn page_was_trashed(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        mut base: Base,
+        page_id: &str,
+    ) -> Result<Option<Applied>, EngineError> {
+        let page = self.notion.retrieve_page(page_id).await?;
+        if !page.in_trash {
+            return Err(EngineError::BadRequest(format!(
+                "Notion refused to update page {page_id} as archived, but it is not in the trash"
+            )));
+        }
+        let trashed = RecordPlan {
+            notion: NotionWrite::None,
+            dialer: DialerWrite::Update {
+                values: FieldMap::new(),
+                archived: Some(true),
+            },
+            calls_to_log: Vec::new(),
+            ..r.clone()
+        };
+        base.status = sync_core::RecordStatus::ArchivedInNotion;
+        base.dialer = r.base.dialer.clone();
+        let Some(dialer_version) = self
+            .apply_dialer(&trashed, ctx, &mut base, Some(page.url.clone()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        base.synced_at = Utc::now();
+        self.state.save_base(&base).await?;
+        tracing::info!(contact = %r.contact_id, page = page_id, "the page is in Notion's trash; contact marked archived");
+        Ok(Some(Applied {
+            base,
+            dialer_version,
+        }))
     }
 
     /// Writes the dialer side of a record, conditional on what was read.
