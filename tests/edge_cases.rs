@@ -136,7 +136,6 @@ async fn a_page_trashed_in_notion_keeps_the_contact_marked_archived_and_never_re
 }
 
 #[tokio::test]
-#[ignore = "BUG: a page restored from Notion's trash is skipped as unchanged (run.rs read), so the archived mark is never cleared"]
 async fn restoring_a_trashed_page_clears_the_archived_mark_on_a_later_full_scan() {
     let app = TestApp::spawn().await;
     app.put_contact(contact(1001, "Acme Corp", "555-0100"))
@@ -159,7 +158,6 @@ async fn restoring_a_trashed_page_clears_the_archived_mark_on_a_later_full_scan(
 }
 
 #[tokio::test]
-#[ignore = "BUG: a dialer edit made while the page is trashed is never pushed after the restore (index refreshed, base kept old value)"]
 async fn an_edit_made_while_archived_reaches_notion_once_the_page_is_restored() {
     let app = TestApp::spawn().await;
     app.put_contact(contact(1001, "Acme Corp", "555-0100"))
@@ -186,7 +184,6 @@ async fn an_edit_made_while_archived_reaches_notion_once_the_page_is_restored() 
 // ---------------------------------------------------------------- 2
 
 #[tokio::test]
-#[ignore = "BUG: clearing Dialer ID on a synced page is not seen: the page fingerprint leaves out the Dialer ID (run.rs read)"]
 async fn a_cleared_dialer_id_is_relinked_by_page_id_and_written_back() {
     let app = TestApp::spawn().await;
     app.put_contact(contact(1001, "Acme Corp", "555-0100"))

@@ -350,6 +350,8 @@ impl Engine {
                                 dialer: applied.dialer_version,
                                 page_id: applied.base.page_id.clone(),
                                 notion: fingerprint(&applied.base.notion),
+                                archived: applied.base.status
+                                    == sync_core::RecordStatus::ArchivedInNotion,
                             },
                         );
                     }
@@ -552,17 +554,23 @@ impl Engine {
                 .or_else(|| by_page.get(record.page_id.as_str()).copied());
             // Unchanged since the last sync on the Notion side (values, not times) and
             // not asked for: nothing to read or plan.
-            let unchanged = id.and_then(|id| state.index.get(&id)).is_some_and(|e| {
+            let entry = id.and_then(|id| state.index.get(&id));
+            let unchanged = entry.is_some_and(|e| {
                 e.page_id.as_deref() == Some(record.page_id.as_str())
                     && e.notion == fingerprint(&record.values)
+                    && record.dialer_id == id
+                    && !e.archived
                     && !record.in_trash
             });
             if unchanged && !id.is_some_and(|id| wanted.contains(&id)) {
                 continue;
             }
             if let Some(id) = id {
-                // First sight of a page for a contact the dialer has but did not change: read it.
-                if listing.contains_key(&id) && !state.index.contains_key(&id) {
+                // First sight of a page for a contact the dialer has, or a page back
+                // from Notion's trash: read the contact too (it may have changed
+                // while its record was parked).
+                let first_sight = !state.index.contains_key(&id);
+                if listing.contains_key(&id) && (first_sight || entry.is_some_and(|e| e.archived)) {
                     wanted.insert(id);
                 }
             }

@@ -50,6 +50,9 @@ pub struct IndexEntry {
     pub page_id: Option<String>,
     /// Fingerprint of the page's mapped values after the last sync.
     pub notion: String,
+    /// The page is in Notion's trash (the record is parked until it is restored).
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// A stable fingerprint of a field map (FNV-1a over its JSON).
