@@ -742,7 +742,6 @@ async fn one_record_notion_refuses_fails_alone_and_completes_after_the_fix() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: an edit synced while its property was unusable is dropped from the base and never reaches Notion after the fix"]
 async fn an_edit_made_while_a_property_has_the_wrong_type_arrives_once_it_is_fixed() {
     // Two runs while the type is wrong: the second sees the new schema and skips the field.
     let app = TestApp::spawn().await;

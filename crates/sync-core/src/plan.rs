@@ -521,8 +521,16 @@ impl<'a> Planner<'a> {
             })
             .unwrap_or_default();
         logged.extend(calls.iter().map(|c| c.key.clone()));
-        let mut base_notion = merged.base_notion.clone();
-        let mut base_dialer = merged.base_dialer.clone();
+        // Fields the database cannot hold right now (a property missing or of
+        // the wrong type) keep their last synced values in the base, so an edit
+        // made meanwhile is still seen as an edit once the property is fixed.
+        let keep = |old: Option<&FieldMap>, merged: &FieldMap| -> FieldMap {
+            let mut next = old.cloned().unwrap_or_default();
+            next.extend(merged.iter().map(|(k, v)| (k.clone(), v.clone())));
+            next
+        };
+        let mut base_notion = keep(base.map(|b| &b.notion), &merged.base_notion);
+        let mut base_dialer = keep(base.map(|b| &b.dialer), &merged.base_dialer);
         let mut to_dialer = merged.to_dialer.clone();
         let set_dialer_id = page.dialer_id != Some(id);
         let (calls_to_log, notes) =

@@ -120,7 +120,7 @@ impl Engine {
                 let mut state = state;
                 if let Some(entry) = state.index.get_mut(&id) {
                     entry.dialer = version;
-                    entry.notion = fingerprint(&base.notion);
+                    entry.notion = fingerprint(&mapping, &base.notion);
                 }
                 self.state.save(&state).await?;
             }

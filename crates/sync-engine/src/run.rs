@@ -349,7 +349,7 @@ impl Engine {
                             IndexEntry {
                                 dialer: applied.dialer_version,
                                 page_id: applied.base.page_id.clone(),
-                                notion: fingerprint(&applied.base.notion),
+                                notion: fingerprint(&mapping, &applied.base.notion),
                                 archived: applied.base.status
                                     == sync_core::RecordStatus::ArchivedInNotion,
                             },
@@ -432,6 +432,11 @@ impl Engine {
         if !report.ready {
             return Err(EngineError::Schema(report.summary));
         }
+        // A field that became syncable (a property added or fixed) is compared
+        // on every record: read both sides in full once.
+        let mapping_now = mapping_fingerprint(&mapping);
+        let remapped = state.mapping.as_deref().is_some_and(|m| m != mapping_now);
+        state.mapping = Some(mapping_now);
         let mut problems = Vec::new();
         let mut invalid = Vec::new();
 
@@ -468,7 +473,9 @@ impl Engine {
             Scope::NotionChanges => BTreeSet::new(),
             Scope::All => listing
                 .iter()
-                .filter(|(id, l)| state.index.get(id).is_none_or(|e| e.dialer != l.version))
+                .filter(|(id, l)| {
+                    remapped || state.index.get(id).is_none_or(|e| e.dialer != l.version)
+                })
                 .map(|(id, _)| *id)
                 .collect(),
         };
@@ -476,6 +483,7 @@ impl Engine {
         // Notion: the pages edited since the cursor (minus an overlap), or all.
         let full_scan = !matches!(options.scope, Scope::Contacts(_))
             && (options.full_scan
+                || remapped
                 || state.notion_cursor.is_none()
                 || state.last_full_scan.is_none_or(|t| {
                     now - t
@@ -557,7 +565,7 @@ impl Engine {
             let entry = id.and_then(|id| state.index.get(&id));
             let unchanged = entry.is_some_and(|e| {
                 e.page_id.as_deref() == Some(record.page_id.as_str())
-                    && e.notion == fingerprint(&record.values)
+                    && e.notion == fingerprint(&mapping, &record.values)
                     && record.dialer_id == id
                     && !e.archived
                     && !record.in_trash
@@ -1037,6 +1045,16 @@ struct ApplyContext<'a> {
 struct Applied {
     base: Base,
     dialer_version: String,
+}
+
+/// Which fields a mapping exchanges, through which properties and types.
+fn mapping_fingerprint(mapping: &Mapping) -> String {
+    let fields: Vec<String> = mapping
+        .fields
+        .iter()
+        .map(|f| format!("{}={}:{}", f.spec.key, f.property, f.kind.notion_name()))
+        .collect();
+    crate::state::fingerprint_json(&serde_json::json!(fields))
 }
 
 pub(crate) fn snapshot(page: &Page) -> PageSnapshot {

@@ -38,6 +38,10 @@ pub struct SyncState {
     pub schema: Option<serde_json::Value>,
     #[serde(default)]
     pub schema_fetched_at: Option<DateTime<Utc>>,
+    /// Which fields the last run could exchange, and through which
+    /// properties: when that changes, the next run reads both sides in full.
+    #[serde(default)]
+    pub mapping: Option<String>,
     #[serde(default)]
     pub index: BTreeMap<ContactId, IndexEntry>,
 }
@@ -55,9 +59,16 @@ pub struct IndexEntry {
     pub archived: bool,
 }
 
-/// A stable fingerprint of a field map (FNV-1a over its JSON).
-pub fn fingerprint(values: &FieldMap) -> String {
-    fingerprint_json(&serde_json::to_value(values).unwrap_or_default())
+/// A stable fingerprint of the fields `mapping` exchanges (FNV-1a over
+/// their JSON). Values the base keeps for fields the database cannot hold
+/// right now are left out, so a page read through the mapping compares equal.
+pub fn fingerprint(mapping: &sync_core::Mapping, values: &FieldMap) -> String {
+    let mapped: FieldMap = values
+        .iter()
+        .filter(|(k, _)| mapping.field(k).is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    fingerprint_json(&serde_json::to_value(mapped).unwrap_or_default())
 }
 
 /// The record's open conflicts, as the dialer's conflict console shows them.
