@@ -247,7 +247,6 @@ async fn a_page_typed_in_notion_links_to_a_dialer_contact_by_phone_in_another_fo
 }
 
 #[tokio::test]
-#[ignore = "BUG: a phone-matched link reports a conflict on phone and rewrites Notion's spelling (merge.rs `same` ignores phone equivalence)"]
 async fn a_phone_match_is_not_a_conflict_and_rewrites_neither_spelling() {
     // phone.rs: "The stored phone is never rewritten: normalisation is only for matching."
     let app = TestApp::spawn().await;

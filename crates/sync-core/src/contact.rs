@@ -368,8 +368,8 @@ fn parse_value(spec: &FieldSpec, json: &Json, zone: Tz) -> Result<Value, String>
 pub fn parse_value_kind(kind: Kind, json: &Json, zone: Tz) -> Result<Value, String> {
     match (kind, json) {
         (_, Json::Null) => Ok(Value::Empty),
-        (Kind::Text, Json::String(s)) => Ok(Value::text(s.clone())),
-        (Kind::Text, Json::Number(n)) => Ok(Value::text(n.to_string())),
+        (Kind::Text | Kind::Phone, Json::String(s)) => Ok(Value::text(s.clone())),
+        (Kind::Text | Kind::Phone, Json::Number(n)) => Ok(Value::text(n.to_string())),
         (Kind::Integer, Json::Number(n)) => match n.as_f64() {
             Some(x) if x.fract() == 0.0 && x >= 0.0 && x <= MAX_DIALER_ID as f64 => {
                 Ok(Value::Number(x))
@@ -415,6 +415,7 @@ pub fn parse_value_kind(kind: Kind, json: &Json, zone: Tz) -> Result<Value, Stri
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Text => "text",
+        Kind::Phone => "a phone number as text",
         Kind::Integer => "a whole number",
         Kind::Seconds => "a number of seconds",
         Kind::Date => "a date (ISO 8601)",
@@ -427,7 +428,7 @@ fn kind_name(kind: Kind) -> &'static str {
 /// dialer's UI reads strings), other empty values `null`.
 pub fn to_dialer_json(kind: Kind, value: &Value) -> Json {
     match value {
-        Value::Empty if kind == Kind::Text => Json::String(String::new()),
+        Value::Empty if matches!(kind, Kind::Text | Kind::Phone) => Json::String(String::new()),
         Value::Empty => Json::Null,
         Value::Text(s) => Json::String(s.clone()),
         Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Json::from(*n as i64),

@@ -134,7 +134,10 @@ pub fn merge_fields(
             .map(|b| b.notion.get(key).cloned().unwrap_or(Value::Empty));
         let to_n = |v: &Value| mapping.projection(key, v);
         let to_d = |v: &Value| dialer_projection(f.spec.kind, v, mapping.zone);
-        let same = d == n || to_n(&d) == n || to_d(&n) == d;
+        let same = d == n
+            || to_n(&d) == n
+            || to_d(&n) == d
+            || same_phone(f.spec.kind, &d, &n, mapping.phone_region);
         let changed_d = base_d.as_ref() != Some(&d);
         let changed_n = base_n.as_ref() != Some(&n);
 
@@ -234,6 +237,13 @@ pub fn merge_fields(
         out.base_notion.insert(key.into(), next_n);
     }
     out
+}
+
+/// Two spellings of one phone number are the same value: linking or
+/// comparing them never rewrites either side's spelling.
+fn same_phone(kind: crate::Kind, a: &Value, b: &Value, region: crate::phone::Region) -> bool {
+    let key = |v: &Value| v.as_text().and_then(|s| crate::phone::match_key(s, region));
+    kind == crate::Kind::Phone && key(a).is_some() && key(a) == key(b)
 }
 
 fn other(side: Side) -> Side {

@@ -149,6 +149,8 @@ pub struct ResolvedField {
 pub struct Mapping {
     pub fields: Vec<ResolvedField>,
     pub zone: Tz,
+    /// For comparing phone numbers written differently.
+    pub phone_region: crate::phone::Region,
 }
 
 /// A Notion page as the sync sees it: plain data, whatever client fetched it.
@@ -263,6 +265,7 @@ impl Mapping {
             Mapping {
                 fields,
                 zone: config.time_zone,
+                phone_region: config.phone_region,
             },
             SchemaReport {
                 ready,

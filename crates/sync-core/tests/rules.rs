@@ -487,3 +487,25 @@ fn the_dry_run_reads_like_a_report() {
         "{text}"
     );
 }
+
+#[test]
+fn two_spellings_of_one_phone_number_are_no_conflict_and_neither_is_rewritten() {
+    let (mut w, id, page) = synced(SyncConfig::default());
+    w.edit_page(&page, t(11), "phone", Value::text("+1 (415) 555-0100"));
+    w.edit_contact(id, t(12), |c| {
+        c.insert("phone".into(), json!("415.555.0100"));
+    });
+    let plan = w.sync();
+    assert!(
+        plan.records
+            .iter()
+            .all(|r| r.conflicts.is_empty() && !r.has_writes()),
+        "{plan}"
+    );
+    assert_eq!(
+        w.page(&page).values["phone"],
+        Value::text("+1 (415) 555-0100")
+    );
+    assert_eq!(w.contact(id).values["phone"], Value::text("415.555.0100"));
+    assert!(w.plan().is_noop());
+}
