@@ -515,7 +515,6 @@ async fn special_characters_long_notes_and_old_dates_round_trip_without_loss() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a long non-ASCII call note makes a pages.create over Notion's 500 KB payload limit; the contact fails every run"]
 async fn a_250k_character_call_note_in_japanese_is_logged_whole() {
     // 250,000 characters of Japanese are 750,000 bytes of UTF-8: more than one
     // request to Notion may carry (500 KB), so the log must be sent in parts.

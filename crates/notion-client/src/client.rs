@@ -24,6 +24,33 @@ use crate::stats::{NotionStats, StatsCounters};
 /// Most blocks Notion accepts in one append (and in a create's `children`).
 const MAX_BLOCKS_PER_REQUEST: usize = 100;
 
+/// Notion refuses request bodies over 500 KB; blocks are sent in batches
+/// that stay well under it (room for the rest of the body).
+const MAX_BLOCK_BYTES_PER_REQUEST: usize = 400_000;
+
+/// Splits blocks into batches Notion accepts: at most 100 blocks and about
+/// 400 KB of JSON each (a block alone larger than that goes alone, and
+/// Notion's own error then says why).
+fn block_batches(blocks: Vec<Value>) -> Vec<Vec<Value>> {
+    let mut batches: Vec<Vec<Value>> = Vec::new();
+    let mut bytes = 0;
+    for block in blocks {
+        let size = serde_json::to_vec(&block).map(|v| v.len()).unwrap_or(0);
+        let full = batches.last().is_none_or(|b| {
+            b.len() >= MAX_BLOCKS_PER_REQUEST || bytes + size > MAX_BLOCK_BYTES_PER_REQUEST
+        });
+        if full {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        if let Some(batch) = batches.last_mut() {
+            batch.push(block);
+        }
+    }
+    batches
+}
+
 /// A Notion API client. Clones share one connection pool, one rate limiter
 /// and one set of stats, so the budget holds however the caller fans out.
 #[derive(Clone)]
@@ -299,10 +326,12 @@ impl NotionClient {
         &self,
         data_source_id: &str,
         properties: Map<String, Value>,
-        mut children: Vec<Value>,
+        children: Vec<Value>,
         dedupe: Option<CreateDedupe>,
     ) -> Result<Page, NotionError> {
-        let rest = children.split_off(children.len().min(MAX_BLOCKS_PER_REQUEST));
+        let mut batches = block_batches(children).into_iter();
+        let children = batches.next().unwrap_or_default();
+        let rest: Vec<Value> = batches.flatten().collect();
         let mut body = json!({
             "parent": {"type": "data_source_id", "data_source_id": data_source_id},
             "properties": properties,
@@ -398,7 +427,7 @@ impl NotionClient {
         blocks: Vec<Value>,
     ) -> Result<Vec<Value>, NotionError> {
         let mut created = Vec::with_capacity(blocks.len());
-        for chunk in blocks.chunks(MAX_BLOCKS_PER_REQUEST) {
+        for chunk in block_batches(blocks) {
             let body = json!({ "children": chunk });
             let call = Call::new(
                 Method::PATCH,
@@ -709,5 +738,23 @@ mod tests {
         )
         .expect("list");
         assert_eq!((r.len(), c), (1, None));
+    }
+}
+
+#[cfg(test)]
+mod block_batch_tests {
+    use super::*;
+
+    #[test]
+    fn batches_stay_under_100_blocks_and_the_body_limit() {
+        let small: Vec<Value> = (0..250)
+            .map(|i| json!({"paragraph": {"rich_text": [{"text": {"content": i.to_string()}}]}}))
+            .collect();
+        let sizes: Vec<usize> = block_batches(small).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [100, 100, 50]);
+        let big: Vec<Value> = (0..10).map(|_| json!({"paragraph": {"rich_text": [{"text": {"content": "日".repeat(50_000)}}]}})).collect();
+        for batch in block_batches(big) {
+            assert!(serde_json::to_vec(&batch).unwrap().len() <= MAX_BLOCK_BYTES_PER_REQUEST + 200);
+        }
     }
 }

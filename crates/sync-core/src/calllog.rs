@@ -12,6 +12,10 @@ use serde_json::{json, Value as Json};
 use crate::contact::CallRecord;
 use crate::notion_value::{split_text, MAX_ARRAY, MAX_TEXT_CHUNK};
 
+/// UTF-8 bytes of text per paragraph block (a 2000-character piece of
+/// Japanese is 6000 bytes; 99 of them would be over Notion's body limit).
+const MAX_PARAGRAPH_BYTES: usize = 60_000;
+
 /// `ref:1a2b3c4d`: what a call's entry ends with.
 pub fn call_ref(call: &CallRecord) -> String {
     let hash = call.key.bytes().fold(0x811c_9dc5u32, |h, b| {
@@ -60,8 +64,25 @@ pub fn entry_text(call: &CallRecord, zone: Tz) -> String {
 /// ever cut; the last piece is the entry's reference, in gray.
 pub fn entry_blocks(call: &CallRecord, zone: Tz) -> Vec<Json> {
     let pieces = split_text(&entry_text(call, zone), MAX_TEXT_CHUNK);
-    let mut blocks: Vec<Json> = pieces
-        .chunks(MAX_ARRAY - 1)
+    // At most 99 pieces per paragraph (one is left for the reference), and a
+    // byte budget, so a long note in any script fits Notion's 500 KB bodies.
+    let mut paragraphs: Vec<Vec<String>> = Vec::new();
+    let mut bytes = 0;
+    for piece in pieces {
+        let full = paragraphs
+            .last()
+            .is_none_or(|p| p.len() >= MAX_ARRAY - 1 || bytes + piece.len() > MAX_PARAGRAPH_BYTES);
+        if full {
+            paragraphs.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += piece.len();
+        if let Some(p) = paragraphs.last_mut() {
+            p.push(piece);
+        }
+    }
+    let mut blocks: Vec<Json> = paragraphs
+        .iter()
         .map(|chunk| {
             let rich: Vec<Json> = chunk
                 .iter()
@@ -128,7 +149,7 @@ mod tests {
     fn huge_notes_are_split_never_cut() {
         let notes = "n".repeat(250_000);
         let blocks = entry_blocks(&call(Some(notes)), New_York);
-        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks.len(), 5, "60 KB of text per paragraph");
         let text: String = blocks
             .iter()
             .flat_map(|b| b["paragraph"]["rich_text"].as_array().unwrap().iter())
