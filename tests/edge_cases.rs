@@ -656,7 +656,6 @@ async fn notion_trouble_during_a_sync_of_30_contacts_never_fails_or_duplicates()
 }
 
 #[tokio::test]
-#[ignore = "BUG: the client's rate limiter waits past the function's deadline; scheduled-sync is killed instead of leaving the rest (slow: 35 s)"]
 async fn a_function_run_over_notions_per_minute_budget_leaves_the_rest_for_later() {
     // The environment can only say "per minute": 30 a minute on both sides, 40 contacts.
     let app = TestApp::spawn_with(AppOptions {

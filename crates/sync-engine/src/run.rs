@@ -30,6 +30,10 @@ use crate::state::{
 /// cursor is kept this far behind Notion's clock at the end of a query.
 pub const CURSOR_OVERLAP_MINUTES: i64 = 1;
 
+/// How long records already under way may run past the deadline (which
+/// already leaves the function a margin) before they are cut off.
+pub const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// How long a run trusts the schema it cached (a property renamed in Notion
 /// is noticed within this time, or at once when Notion refuses a write).
 pub const SCHEMA_CACHE_MINUTES: i64 = 10;
@@ -320,7 +324,18 @@ impl Engine {
                         if options.deadline.is_some_and(|d| Instant::now() >= d) {
                             return (r, Ok(None));
                         }
-                        let result = self.apply_record(&r, ctx).await;
+                        // A record still waiting (on Notion's rate limit, say) when the
+                        // function must answer is cut off and left for the next run;
+                        // intents make whatever it had started safe to redo.
+                        let result = match options.deadline {
+                            Some(d) => {
+                                let cutoff = tokio::time::Instant::from_std(d + IN_FLIGHT_GRACE);
+                                tokio::time::timeout_at(cutoff, self.apply_record(&r, ctx))
+                                    .await
+                                    .unwrap_or(Ok(None))
+                            }
+                            None => self.apply_record(&r, ctx).await,
+                        };
                         (r, result)
                     }
                 })
