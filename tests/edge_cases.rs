@@ -804,6 +804,12 @@ async fn a_missing_optional_property_is_skipped_and_the_fix_is_named() {
     let page = app.page_by_dialer_id(1001).unwrap();
     assert!(page["properties"].get("Industry").is_none());
     assert_eq!(prop(&page, "Phone")["phone_number"], "555-0100");
+    assert!(
+        report["problems"]
+            .to_string()
+            .contains("Add a Text property named 'Industry'"),
+        "every run report names the skipped field and its fix: {report:#}"
+    );
 
     let body = ok_json(&app.get("notion-test").await);
     let schema = body["steps"]

@@ -452,7 +452,21 @@ impl Engine {
         let mapping_now = mapping_fingerprint(&mapping);
         let remapped = state.mapping.as_deref().is_some_and(|m| m != mapping_now);
         state.mapping = Some(mapping_now);
-        let mut problems = Vec::new();
+        // Optional properties the database lacks are skipped; say so in every report.
+        let mut problems: Vec<Problem> = report
+            .problems()
+            .map(|item| Problem {
+                contact_id: None,
+                page_id: None,
+                message: format!(
+                    "the field {} is not synced: {}",
+                    item.field,
+                    item.fix
+                        .as_deref()
+                        .unwrap_or("check the property in Notion")
+                ),
+            })
+            .collect();
         let mut invalid = Vec::new();
 
         // The dialer: one listing, then only the contacts whose version moved.
