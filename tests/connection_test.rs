@@ -128,3 +128,44 @@ async fn missing_configuration_is_a_500_naming_the_variable() {
         "{body:#}"
     );
 }
+
+#[tokio::test]
+async fn a_sync_with_a_bad_token_shows_the_error_and_queues_nothing() {
+    let app = TestApp::spawn_with(AppOptions {
+        env: vec![("NOTION_API_TOKEN".into(), "secret_wrong_0123456789".into())],
+        ..AppOptions::default()
+    })
+    .await;
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    let inv = app
+        .post("sync-to-notion", json!({"contactId": "1001"}))
+        .await;
+    assert_eq!(inv.status, 502, "{}", inv.body);
+    let body = inv.json.clone().unwrap();
+    assert_eq!(body["error"]["code"], "notion_unauthorized");
+    assert!(
+        body["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("NOTION_API_TOKEN"),
+        "{body:#}"
+    );
+    assert!(!inv.body.contains("secret_wrong_0123456789"));
+    assert!(
+        app.sync_state()
+            .list(Some("queue/"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a bad token is not retried later"
+    );
+    assert!(
+        app.sync_state()
+            .list(Some("lock"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the lock is released"
+    );
+}
