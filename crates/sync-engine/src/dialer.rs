@@ -92,21 +92,7 @@ impl DialerStore {
                 .list(None)
                 .await?
                 .into_iter()
-                .map(|b| {
-                    let last_modified = b
-                        .last_modified
-                        .as_deref()
-                        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                        .map(|t| t.to_utc());
-                    (
-                        b.key.clone(),
-                        Listed {
-                            key: b.key,
-                            version: b.etag,
-                            last_modified,
-                        },
-                    )
-                })
+                .map(listed)
                 .collect()),
             ContactsLayout::SingleBlob { key } => {
                 let doc = self.read_doc(key).await?;
@@ -125,6 +111,33 @@ impl DialerStore {
                         ))
                     })
                     .collect())
+            }
+        }
+    }
+
+    /// [`DialerStore::list`] for a few keys only: a prefix listing per key
+    /// (exact matches kept) instead of the whole store.
+    pub async fn list_only(
+        &self,
+        keys: &[String],
+    ) -> Result<BTreeMap<String, Listed>, EngineError> {
+        match &self.layout {
+            ContactsLayout::PerContact => {
+                let lists = keys.iter().map(|key| async move {
+                    Ok::<_, EngineError>(self.store.list(Some(key)).await?)
+                });
+                Ok(futures::future::try_join_all(lists)
+                    .await?
+                    .into_iter()
+                    .flatten()
+                    .filter(|b| keys.contains(&b.key))
+                    .map(listed)
+                    .collect())
+            }
+            ContactsLayout::SingleBlob { .. } => {
+                let mut all = self.list().await?;
+                all.retain(|k, _| keys.contains(k));
+                Ok(all)
             }
         }
     }
@@ -302,6 +315,23 @@ impl DialerStore {
             }
         }
     }
+}
+
+/// A listed blob as a contact's key and version.
+fn listed(b: netlify_blobs::ListedBlob) -> (String, Listed) {
+    let last_modified = b
+        .last_modified
+        .as_deref()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.to_utc());
+    (
+        b.key.clone(),
+        Listed {
+            key: b.key,
+            version: b.etag,
+            last_modified,
+        },
+    )
 }
 
 fn apply_change(raw: &mut Map<String, Json>, change: &ContactWrite) {

@@ -470,8 +470,17 @@ impl Engine {
         let mut invalid = Vec::new();
 
         // The dialer: one listing, then only the contacts whose version moved.
+        // A push of a few contacts lists just those (a call must not wait for
+        // a listing of the whole store).
+        let listed = match &options.scope {
+            Scope::Contacts(ids) => {
+                let keys: Vec<String> = ids.iter().map(ContactId::to_string).collect();
+                self.dialer.list_only(&keys).await?
+            }
+            _ => self.dialer.list().await?,
+        };
         let mut listing = BTreeMap::new();
-        for (key, listed) in self.dialer.list().await? {
+        for (key, listed) in listed {
             match key.parse::<ContactId>() {
                 Ok(id) => {
                     listing.insert(id, listed);
