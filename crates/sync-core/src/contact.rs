@@ -338,7 +338,10 @@ fn parse_call(item: &Json, zone: Tz) -> Result<CallRecord, (String, String)> {
                 "at:{}",
                 t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             ),
-            None => format!("hash:{:016x}", fnv1a(item.to_string().as_bytes())),
+            None => format!(
+                "hash:{:016x}",
+                crate::value::stable_hash(item.to_string().as_bytes())
+            ),
         },
     };
     Ok(CallRecord {
@@ -350,13 +353,6 @@ fn parse_call(item: &Json, zone: Tz) -> Result<CallRecord, (String, String)> {
         had_triage: flag("hadTriage")?,
         objection: text("objection")?,
         notes: text("notes")?,
-    })
-}
-
-/// A small stable hash (FNV-1a): the same call gives the same key in every run.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 

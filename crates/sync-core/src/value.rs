@@ -85,6 +85,14 @@ impl Value {
     }
 }
 
+/// A small stable hash (64-bit FNV-1a): the same bytes give the same number
+/// in every run and on every machine, for keys and fingerprints.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 pub(crate) fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         format!("{}", n as i64)

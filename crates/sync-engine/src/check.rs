@@ -5,7 +5,7 @@
 use notion_client::{NotionError, Query};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
-use sync_core::contact::{to_dialer_json, write_mirror_meta};
+use sync_core::contact::write_mirror_meta;
 use sync_core::SchemaReport;
 
 use crate::run::Engine;
@@ -139,25 +139,7 @@ impl Engine {
                             .map(|i| Json::String(i.to_string()))
                             .unwrap_or(Json::Null),
                     );
-                    let mut values = record.values.clone();
-                    values.retain(|k, _| sync_core::fields::field(k).is_some());
-                    for (k, v) in &values {
-                        if let Some(spec) = sync_core::fields::field(k) {
-                            if let sync_core::fields::DialerPath::Top(key) = spec.dialer {
-                                raw.insert(key.into(), to_dialer_json(spec.kind, v));
-                            }
-                        }
-                    }
-                    sync_core::contact::write_fields(
-                        &mut raw,
-                        &values
-                            .into_iter()
-                            .filter(|(k, _)| {
-                                sync_core::fields::field(k)
-                                    .is_some_and(|f| f.strategy == sync_core::Strategy::NotionOwned)
-                            })
-                            .collect(),
-                    );
+                    sync_core::contact::write_fields(&mut raw, &record.values);
                     write_mirror_meta(
                         &mut raw,
                         &record.page_id,

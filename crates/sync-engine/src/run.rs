@@ -175,7 +175,7 @@ impl Engine {
         let run_id = format!(
             "{}-{:04x}",
             started_at.format("%Y%m%dT%H%M%S%.3fZ"),
-            fastrand_u16()
+            fastrand::u16(..)
         );
         let lock = if options.dry_run {
             None
@@ -453,7 +453,7 @@ impl Engine {
         let remapped = state.mapping.as_deref().is_some_and(|m| m != mapping_now);
         state.mapping = Some(mapping_now);
         // Optional properties the database lacks are skipped; say so in every report.
-        let mut problems: Vec<Problem> = report
+        let problems: Vec<Problem> = report
             .problems()
             .map(|item| Problem {
                 contact_id: None,
@@ -689,9 +689,6 @@ impl Engine {
         let invalid_ids: BTreeSet<ContactId> =
             invalid.iter().filter_map(|r| r.contact_id).collect();
         records.retain(|r| r.dialer_id.is_none_or(|id| !invalid_ids.contains(&id)));
-        if !problems.is_empty() {
-            problems.sort_by(|a: &Problem, b: &Problem| a.message.cmp(&b.message));
-        }
         Ok(Reading {
             mapping,
             data_source_id,
@@ -1223,13 +1220,4 @@ fn count(s: &mut Summary, r: &RecordPlan) {
     }
     s.calls_logged += r.calls_to_log.len();
     s.conflicts += r.conflicts.len();
-}
-
-fn fastrand_u16() -> u16 {
-    // Run ids only need to differ between runs started in the same millisecond.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    (nanos ^ (std::process::id() << 8)) as u16
 }

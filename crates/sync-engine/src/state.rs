@@ -257,9 +257,8 @@ impl StateStore {
 
 /// Fingerprint of any JSON value (the single-blob layout's contact versions).
 pub fn fingerprint_json(value: &serde_json::Value) -> String {
-    let json = value.to_string();
-    let h = json.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{h:016x}")
+    format!(
+        "{:016x}",
+        sync_core::value::stable_hash(value.to_string().as_bytes())
+    )
 }
