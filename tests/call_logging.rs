@@ -7,12 +7,7 @@ use serde_json::{json, Value};
 
 async fn synced_app() -> TestApp {
     let app = TestApp::spawn().await;
-    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
-        .await;
-    ok_json(
-        &app.post("sync-to-notion", json!({"contactId": "1001"}))
-            .await,
-    );
+    push_contact(&app, contact(1001, "Acme Corp", "555-0100")).await;
     app
 }
 
@@ -144,10 +139,7 @@ async fn duration_updates() {
 #[tokio::test]
 async fn notes_append_correctly() {
     let app = synced_app().await;
-    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let page_id = app.page_id(1001);
     // A person's own notes in Notion: never overwritten.
     app.control()
         .person_update_page(
@@ -202,21 +194,9 @@ async fn notes_append_correctly() {
 
 #[tokio::test]
 async fn notes_can_go_to_the_notes_property_appended_after_a_persons_notes() {
-    let app = TestApp::spawn_with(AppOptions {
-        env: vec![("SYNC_CALL_NOTES".into(), "notes_property".into())],
-        ..AppOptions::default()
-    })
-    .await;
-    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
-        .await;
-    ok_json(
-        &app.post("sync-to-notion", json!({"contactId": "1001"}))
-            .await,
-    );
-    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let app = TestApp::spawn_with_env(&[("SYNC_CALL_NOTES", "notes_property")]).await;
+    push_contact(&app, contact(1001, "Acme Corp", "555-0100")).await;
+    let page_id = app.page_id(1001);
     app.control()
         .person_update_page(
             &page_id,

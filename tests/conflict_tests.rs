@@ -11,16 +11,8 @@ async fn acme_in_conflict(policy: &str) -> (TestApp, String) {
         ..AppOptions::default()
     })
     .await;
-    app.put_contact(contact(1001, "Acme Corp", "555-0000"))
-        .await;
-    ok_json(
-        &app.post("sync-to-notion", json!({"contactId": "1001"}))
-            .await,
-    );
-    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    push_contact(&app, contact(1001, "Acme Corp", "555-0000")).await;
+    let page_id = app.page_id(1001);
     app.control()
         .person_update_page(&page_id, json!({"Phone": {"phone_number": "555-1111"}}))
         .unwrap();

@@ -37,11 +37,7 @@ async fn notion_test_reports_a_ready_database_and_shows_its_contacts() {
 
 #[tokio::test]
 async fn a_bad_token_says_how_to_fix_it_and_never_shows_the_token() {
-    let app = TestApp::spawn_with(AppOptions {
-        env: vec![("NOTION_API_TOKEN".into(), "secret_wrong_0123456789".into())],
-        ..AppOptions::default()
-    })
-    .await;
+    let app = TestApp::spawn_with_env(&[("NOTION_API_TOKEN", "secret_wrong_0123456789")]).await;
     let inv = app.get("notion-test").await;
     let body = ok_json(&inv);
     assert_eq!(body["ok"], false);
@@ -105,11 +101,7 @@ async fn an_unshared_database_says_to_add_the_connection() {
 
 #[tokio::test]
 async fn missing_configuration_is_a_500_naming_the_variable() {
-    let app = TestApp::spawn_with(AppOptions {
-        env: vec![("NOTION_API_TOKEN".into(), "".into())],
-        ..AppOptions::default()
-    })
-    .await;
+    let app = TestApp::spawn_with_env(&[("NOTION_API_TOKEN", "")]).await;
     let inv = app.get("notion-test").await;
     assert_eq!(inv.status, 500, "{}", inv.body);
     let body = inv.json.unwrap();
@@ -131,11 +123,7 @@ async fn missing_configuration_is_a_500_naming_the_variable() {
 
 #[tokio::test]
 async fn a_sync_with_a_bad_token_shows_the_error_and_queues_nothing() {
-    let app = TestApp::spawn_with(AppOptions {
-        env: vec![("NOTION_API_TOKEN".into(), "secret_wrong_0123456789".into())],
-        ..AppOptions::default()
-    })
-    .await;
+    let app = TestApp::spawn_with_env(&[("NOTION_API_TOKEN", "secret_wrong_0123456789")]).await;
     app.put_contact(contact(1001, "Acme Corp", "555-0100"))
         .await;
     let inv = app

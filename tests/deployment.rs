@@ -70,7 +70,10 @@ fn every_function_is_a_crate_named_after_its_directory() {
         [
             "notion-test",
             "scheduled-sync",
+            "sync-conflicts",
             "sync-from-notion",
+            "sync-history",
+            "sync-status",
             "sync-to-notion"
         ]
     );

@@ -924,12 +924,7 @@ async fn edits_to_different_fields_on_both_sides_both_land_without_conflict() {
 #[tokio::test]
 async fn a_notion_edit_then_a_call_in_the_dialer_both_arrive() {
     let app = TestApp::spawn().await;
-    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
-        .await;
-    ok_json(
-        &app.post("sync-to-notion", json!({"contactId": "1001"}))
-            .await,
-    );
+    push_contact(&app, contact(1001, "Acme Corp", "555-0100")).await;
     let page = app.page_by_dialer_id(1001).unwrap();
     app.control()
         .person_update_page(

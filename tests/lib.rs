@@ -62,3 +62,11 @@ pub fn ok_json(inv: &test_harness::lambda::Invocation) -> Value {
     );
     inv.json.clone().expect("a JSON body")
 }
+
+/// Saves `contact` in the dialer and pushes it alone, as the dialer does
+/// right after a call; panics unless the push succeeded.
+pub async fn push_contact(app: &TestApp, contact: Value) -> Value {
+    let id = contact["id"].as_str().expect("a contact id").to_string();
+    app.put_contact(contact).await;
+    ok_json(&app.post("sync-to-notion", json!({ "contactId": id })).await)
+}

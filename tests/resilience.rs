@@ -287,10 +287,7 @@ async fn a_page_trashed_in_notion_between_full_scans_is_noticed_on_the_next_writ
     app.put_contact(contact(1001, "Acme Corp", "555-0100"))
         .await;
     ok_json(&app.post("scheduled-sync", json!({})).await);
-    let page_id = app.page_by_dialer_id(1001).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let page_id = app.page_id(1001);
     app.control().person_trash_page(&page_id).unwrap();
     let mut c = app.contact("1001").await.unwrap();
     c["website"] = json!("https://acme.example");

@@ -232,31 +232,10 @@ async fn resolve(
     Ok(Outcome::Ok)
 }
 
-/// Run history keys are `runs/{start time}-{suffix}`: newest first is
-/// reverse key order, so only the runs shown are read.
+/// The newest runs first, as the engine keeps them.
 async fn history(limit: usize, json: bool) -> Result<Outcome, CliError> {
     let engine = engine_from_env()?;
-    let store = &engine.state.store;
-    let mut keys: Vec<String> = store
-        .list(Some("runs/"))
-        .await?
-        .into_iter()
-        .map(|b| b.key)
-        .filter(|k| k.starts_with("runs/"))
-        .collect();
-    keys.sort_unstable_by(|a, b| b.cmp(a));
-    keys.truncate(limit);
-    let mut runs = Vec::new();
-    for key in keys {
-        let Some(blob) = store.get(&key).await? else {
-            continue;
-        };
-        match serde_json::from_slice::<RunReport>(&blob.bytes) {
-            Ok(report) => runs.push(report),
-            // An older or damaged record: say so, show the rest.
-            Err(e) => tracing::warn!(key = %key, error = %e, "skipping an unreadable run record"),
-        }
-    }
+    let runs = engine.history(limit).await?;
     if json {
         print_json(&runs);
     } else if runs.is_empty() {

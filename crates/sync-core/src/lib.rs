@@ -26,8 +26,8 @@ pub use config::{Brake, CallNotesTarget, ContactPolicy, SyncConfig};
 pub use contact::{CallRecord, ContactError, ContactId, DialerContact};
 pub use fields::{FieldSpec, Kind, PropKind, Strategy, FIELDS};
 pub use merge::{
-    merge_fields, resolve, Base, FieldChoice, FieldConflict, LostValue, MergeInput, RecordStatus,
-    Resolution, Side,
+    merge_fields, recommended_side, resolve, Base, FieldChoice, FieldConflict, LostValue,
+    MergeInput, RecordStatus, Resolution, Side,
 };
 pub use plan::{
     plan, ContactSnapshot, DialerWrite, Link, NotionWrite, Plan, PlanInput, Problem, RecordPlan,

@@ -71,6 +71,30 @@ pub struct FieldConflict {
     pub reason: String,
 }
 
+impl FieldConflict {
+    /// The side a person would most likely keep: the later edit (the
+    /// roadmap's "Recommended: Keep Dialer version (more recent)"). A
+    /// dialer edit without a time is not known to be later, so Notion.
+    pub fn recommended(&self) -> Side {
+        match self.dialer_edited_at {
+            Some(dialer) if dialer > self.notion_edited_at => Side::Dialer,
+            _ => Side::Notion,
+        }
+    }
+}
+
+/// The side to recommend for a whole record: the one whose latest edit
+/// among its conflicting fields is the later one.
+pub fn recommended_side(conflicts: &[FieldConflict]) -> Side {
+    let dialer = conflicts.iter().filter_map(|c| c.dialer_edited_at).max();
+    let notion = conflicts.iter().map(|c| c.notion_edited_at).max();
+    match (dialer, notion) {
+        (Some(d), Some(n)) if d > n => Side::Dialer,
+        (Some(_), None) => Side::Dialer,
+        _ => Side::Notion,
+    }
+}
+
 /// A value the sync replaced. Never dropped: reported, and stored with the
 /// record's history so it can be restored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -83,6 +83,17 @@ impl Value {
             Value::Names(names) => format!("[{}]", names.join(", ")),
         }
     }
+
+    /// The whole value as plain text, for a screen that shows one value per
+    /// box (the conflict console): text unquoted and never shortened.
+    pub fn plain(&self) -> String {
+        match self {
+            Value::Empty => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Names(names) => names.join(", "),
+            other => other.display(),
+        }
+    }
 }
 
 /// A small stable hash (64-bit FNV-1a): the same bytes give the same number

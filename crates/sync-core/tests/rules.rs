@@ -219,6 +219,21 @@ fn roadmap_conflict_is_detected_and_last_edit_wins_by_default() {
 }
 
 #[test]
+fn the_console_recommends_the_more_recent_edit() {
+    let config = SyncConfig {
+        contact_policy: ContactPolicy::Ask,
+        ..SyncConfig::default()
+    };
+    let (_, _, _, plan) = roadmap_conflict(config.clone(), 15, 20);
+    let conflicts = &plan.records[0].conflicts;
+    assert_eq!(conflicts[0].recommended(), Side::Dialer);
+    assert_eq!(recommended_side(conflicts), Side::Dialer);
+    let (_, _, _, plan) = roadmap_conflict(config, 25, 20);
+    assert_eq!(plan.records[0].conflicts[0].recommended(), Side::Notion);
+    assert_eq!(recommended_side(&plan.records[0].conflicts), Side::Notion);
+}
+
+#[test]
 fn roadmap_conflict_keep_notion_and_keep_dialer() {
     for (choice, expected) in [
         (Resolution::KeepNotion, "555-1111"),

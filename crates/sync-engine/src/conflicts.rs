@@ -3,10 +3,14 @@
 //! are written to both sides; the record with every value (the ones not
 //! chosen included) moves to `resolved/`, so nothing is ever lost.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value as Json;
-use sync_core::{resolve, ContactId, DialerContact, FieldMap, Resolution};
+use sync_core::contact::to_dialer_json;
+use sync_core::{
+    fields, recommended_side, resolve, ContactId, DialerContact, FieldConflict, FieldMap,
+    Resolution, Side, Value,
+};
 
 use crate::dialer::ContactWrite;
 use crate::error::EngineError;
@@ -22,9 +26,91 @@ pub struct Resolved {
     pub resolution: Resolution,
 }
 
+/// A conflict as the console shows it: both values as the dialer spells
+/// them and as text, who edited when, and which side to recommend.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictView {
+    pub contact_id: ContactId,
+    pub company_name: String,
+    pub page_id: Option<String>,
+    pub detected_at: DateTime<Utc>,
+    /// "Recommended: keep the dialer's version (edited later)".
+    pub recommended: Side,
+    pub fields: Vec<FieldView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldView {
+    /// The dialer's key (`phone`), what a per-field choice names.
+    pub field: String,
+    /// The Notion property (`Phone`), what the person sees.
+    pub label: String,
+    pub base: Option<Json>,
+    pub dialer: Json,
+    pub notion: Json,
+    pub dialer_text: String,
+    pub notion_text: String,
+    pub dialer_edited_at: Option<DateTime<Utc>>,
+    pub notion_edited_at: DateTime<Utc>,
+    /// The side the policy already applied (the other value is kept here
+    /// until resolved), or `None` when the record waits for a person.
+    pub applied: Option<Side>,
+    pub reason: String,
+    pub recommended: Side,
+}
+
+impl From<&ConflictRecord> for ConflictView {
+    fn from(record: &ConflictRecord) -> Self {
+        ConflictView {
+            contact_id: record.contact_id,
+            company_name: record.company_name.clone(),
+            page_id: record.page_id.clone(),
+            detected_at: record.detected_at,
+            recommended: recommended_side(&record.fields),
+            fields: record.fields.iter().map(FieldView::from).collect(),
+        }
+    }
+}
+
+impl From<&FieldConflict> for FieldView {
+    fn from(c: &FieldConflict) -> Self {
+        let spec = fields::field(&c.field);
+        let shape = |v: &Value| match spec {
+            Some(spec) => to_dialer_json(spec.kind, v),
+            None => serde_json::to_value(v).unwrap_or(Json::Null),
+        };
+        FieldView {
+            field: c.field.clone(),
+            label: spec.map_or_else(|| c.field.clone(), |s| s.property.to_string()),
+            base: c.base.as_ref().map(shape),
+            dialer: shape(&c.dialer),
+            notion: shape(&c.notion),
+            dialer_text: c.dialer.plain(),
+            notion_text: c.notion.plain(),
+            dialer_edited_at: c.dialer_edited_at,
+            notion_edited_at: c.notion_edited_at,
+            applied: c.applied,
+            reason: c.reason.clone(),
+            recommended: c.recommended(),
+        }
+    }
+}
+
 impl Engine {
     pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
         self.state.conflicts().await
+    }
+
+    /// The open conflicts, oldest contact id first, as the console shows them.
+    pub async fn conflict_views(&self) -> Result<Vec<ConflictView>, EngineError> {
+        Ok(self
+            .conflicts()
+            .await?
+            .iter()
+            .map(ConflictView::from)
+            .collect())
     }
 
     pub async fn resolve_conflict(

@@ -17,10 +17,12 @@ pub mod queue;
 pub mod report;
 pub mod run;
 pub mod state;
+pub mod status;
 
 pub use check::ConnectionCheck;
 pub use config::{ConfigError, ContactsLayout, EngineConfig};
 pub use error::EngineError;
 pub use report::{RecordReport, RunReport, Summary};
 pub use run::{Engine, RunOptions, Scope};
+pub use status::{Health, RunLine, SyncStatus};
 pub use sync_core::{ContactId, Resolution};

@@ -114,3 +114,26 @@ impl RunLock {
         Ok(())
     }
 }
+
+/// Who holds the run lock, as the dialer's status shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseView {
+    /// "scheduled-sync:{run id}", "cli:{run id}", ...
+    pub owner: String,
+    pub taken_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The lease as it stands, `None` when no run holds it (an expired lease
+/// left by a crashed run counts as none).
+pub async fn current_lease(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<Option<LeaseView>, EngineError> {
+    let lease: Option<Lease> = crate::state::read_json(store, LOCK_KEY).await?;
+    Ok(lease.filter(|l| l.expires_at > now).map(|l| LeaseView {
+        owner: l.owner,
+        taken_at: l.taken_at,
+        expires_at: l.expires_at,
+    }))
+}

@@ -69,11 +69,40 @@ pub struct RunReport {
     pub plan: String,
     pub notion_requests: u64,
     pub blobs_requests: u64,
+    /// Set when the run stopped before its work: what went wrong, as the
+    /// engine's error says it (never a token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl RunReport {
     pub fn ok(&self) -> bool {
-        self.summary.failed == 0 && self.held.is_none()
+        self.summary.failed == 0 && self.held.is_none() && self.error.is_none()
+    }
+
+    /// The record of a run that failed before it could plan.
+    pub fn failed(
+        run_id: &str,
+        options: &crate::RunOptions,
+        started_at: DateTime<Utc>,
+        error: &crate::EngineError,
+    ) -> RunReport {
+        RunReport {
+            run_id: run_id.to_string(),
+            mode: options.scope.describe(),
+            started_at,
+            finished_at: Utc::now(),
+            dry_run: options.dry_run,
+            full_scan: options.full_scan,
+            held: None,
+            summary: Summary::default(),
+            records: Vec::new(),
+            problems: Vec::new(),
+            plan: String::new(),
+            notion_requests: 0,
+            blobs_requests: 0,
+            error: Some(error.to_string()),
+        }
     }
 }
 
@@ -107,6 +136,9 @@ impl fmt::Display for RunReport {
         )?;
         if let Some(held) = &self.held {
             writeln!(f, "  !! {held}")?;
+        }
+        if let Some(error) = &self.error {
+            writeln!(f, "  !! failed: {error}")?;
         }
         for r in &self.records {
             let who = match r.contact_id {

@@ -51,6 +51,17 @@ pub enum Scope {
     NotionChanges,
 }
 
+impl Scope {
+    /// The run's mode as reports and the history name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::All => "both ways".into(),
+            Scope::Contacts(ids) => format!("push of {} contact(s)", ids.len()),
+            Scope::NotionChanges => "pull from Notion".into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     pub scope: Scope,
@@ -199,21 +210,24 @@ impl Engine {
                 tracing::warn!(error = %e, "could not release the run lock; it expires on its own");
             }
         }
-        let mut report = result?;
+        let mut report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                // A run that could not even start its work (bad token, schema,
+                // Blobs down) is history too: the dialer's banner reads it.
+                if !options.dry_run {
+                    let failed = RunReport::failed(&run_id, &options, started_at, &e);
+                    self.record_run(&failed).await;
+                }
+                return Err(e);
+            }
+        };
         report.notion_requests = self.notion.stats().requests.values().sum::<u64>()
             - notion_before.requests.values().sum::<u64>();
         report.blobs_requests = self.blobs.stats().since(&blobs_before).total();
         report.finished_at = Utc::now();
         if !options.dry_run {
-            let key = format!("runs/{}", report.run_id);
-            if let Err(e) = self
-                .state
-                .store
-                .set_json(&key, &report, netlify_blobs::SetOptions::default())
-                .await
-            {
-                tracing::warn!(error = %e, "could not save the run history");
-            }
+            self.record_run(&report).await;
         }
         tracing::info!(
             run_id = %report.run_id,
@@ -269,11 +283,7 @@ impl Engine {
         });
         let mut report = RunReport {
             run_id: run_id.to_string(),
-            mode: match &options.scope {
-                Scope::All => "both ways".into(),
-                Scope::Contacts(ids) => format!("push of {} contact(s)", ids.len()),
-                Scope::NotionChanges => "pull from Notion".into(),
-            },
+            mode: options.scope.describe(),
             started_at: now,
             finished_at: now,
             dry_run: options.dry_run,
@@ -293,6 +303,7 @@ impl Engine {
             plan: plan.to_string(),
             notion_requests: 0,
             blobs_requests: 0,
+            error: None,
         };
 
         let apply = !options.dry_run && (plan.held.is_none() || options.force);

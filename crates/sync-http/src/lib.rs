@@ -1,4 +1,4 @@
-//! What the four sync functions share, so each `main.rs` is its handler:
+//! What the sync functions share, so each `main.rs` is its handler:
 //! an [`Engine`] built from the request (Blobs from the event, everything
 //! else from environment variables) and engine errors as HTTP answers a
 //! person can act on.
@@ -10,6 +10,9 @@ use notion_client::NotionError;
 use serde::Deserialize;
 use sync_core::ContactId;
 use sync_engine::{Engine, EngineConfig, EngineError};
+
+mod resolve;
+pub use resolve::ResolveRequest;
 
 /// The engine for this invocation. Blobs access comes from the event (its
 /// token lasts one invocation), so an engine is never kept between calls.
@@ -82,6 +85,15 @@ pub enum IdInput {
     Number(serde_json::Number),
 }
 
+impl IdInput {
+    pub fn parse(&self) -> Result<ContactId, String> {
+        match self {
+            IdInput::Text(s) => s.parse::<ContactId>(),
+            IdInput::Number(n) => ContactId::from_json(&serde_json::Value::Number(n.clone())),
+        }
+    }
+}
+
 impl SyncRequest {
     /// The body, or the defaults for an empty body.
     pub fn parse(req: &Request) -> Result<SyncRequest, HttpError> {
@@ -100,13 +112,8 @@ impl SyncRequest {
             .map(|id| ("contactIds", id));
         one.chain(many)
             .map(|(field, id)| {
-                let parsed = match id {
-                    IdInput::Text(s) => s.parse::<ContactId>(),
-                    IdInput::Number(n) => {
-                        ContactId::from_json(&serde_json::Value::Number(n.clone()))
-                    }
-                };
-                parsed.map_err(|problem| HttpError::bad_request(field, problem))
+                id.parse()
+                    .map_err(|problem| HttpError::bad_request(field, problem))
             })
             .collect()
     }

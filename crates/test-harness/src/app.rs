@@ -50,6 +50,18 @@ impl TestApp {
         TestApp::spawn_with(AppOptions::default()).await
     }
 
+    /// [`TestApp::spawn`] with extra environment for the functions.
+    pub async fn spawn_with_env(env: &[(&str, &str)]) -> TestApp {
+        TestApp::spawn_with(AppOptions {
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..AppOptions::default()
+        })
+        .await
+    }
+
     pub async fn spawn_with(options: AppOptions) -> TestApp {
         let notion = Emulator::start(EmulatorConfig {
             rate_limit: options.rate_limit,
@@ -205,6 +217,14 @@ impl TestApp {
             .get(function)
             .map(|f| f.logs())
             .unwrap_or_default()
+    }
+
+    /// The id of the live page holding Dialer ID `id` (panics if none).
+    pub fn page_id(&self, id: u64) -> String {
+        let page = self
+            .page_by_dialer_id(id)
+            .unwrap_or_else(|| panic!("no live page has Dialer ID {id}"));
+        page["id"].as_str().expect("page id").to_string()
     }
 
     /// All live pages' properties by Dialer ID.

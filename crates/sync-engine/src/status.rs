@@ -1,0 +1,280 @@
+//! What the dialer shows about the sync without running one: a health line
+//! for its banner, the run history, and whether a run is going right now.
+//! Everything here only reads the state store: no lock, no Notion request,
+//! so the dialer may poll it as often as it likes.
+//!
+//! Run records live at `runs/{run id}`; a run id starts with its start time
+//! (`20261201T120000.000Z-1a2b`), so key order is time order and the newest
+//! runs are read without reading the rest.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::EngineError;
+use crate::lock::{current_lease, LeaseView};
+use crate::report::{RunReport, Summary};
+use crate::run::Engine;
+
+const RUNS: &str = "runs/";
+
+/// How many recent runs `status` reads to find the last good one.
+const STATUS_LOOKBACK: usize = 20;
+
+/// The sync at a glance, for the dialer's status banner.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncStatus {
+    pub health: Health,
+    /// One sentence a salesperson can act on.
+    pub message: String,
+    /// The run going on now, if any.
+    pub running: Option<LeaseView>,
+    pub last_run: Option<RunLine>,
+    /// When a run last finished with nothing failed.
+    pub last_ok_at: Option<DateTime<Utc>>,
+    /// Pushes waiting for Notion to be reachable again.
+    pub queued_pushes: usize,
+    /// Records waiting for a person to choose (the conflict console).
+    pub open_conflicts: usize,
+    /// Notion changes at or after this are not all pulled yet.
+    pub notion_cursor: Option<DateTime<Utc>>,
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// No run recorded yet.
+    NeverRun,
+    Ok,
+    /// Working, but something waits for a person or for Notion.
+    Attention,
+    /// The last run failed.
+    Failing,
+}
+
+/// One run in the history list: what it did, without its per-record detail
+/// (that is one more request: [`Engine::run_record`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunLine {
+    pub run_id: String,
+    pub mode: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub ok: bool,
+    pub full_scan: bool,
+    pub summary: Summary,
+    pub held: Option<String>,
+    pub error: Option<String>,
+    pub problems: usize,
+    pub notion_requests: u64,
+}
+
+impl From<&RunReport> for RunLine {
+    fn from(r: &RunReport) -> Self {
+        RunLine {
+            run_id: r.run_id.clone(),
+            mode: r.mode.clone(),
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            ok: r.ok(),
+            full_scan: r.full_scan,
+            summary: r.summary.clone(),
+            held: r.held.clone(),
+            error: r.error.clone(),
+            problems: r.problems.len(),
+            notion_requests: r.notion_requests,
+        }
+    }
+}
+
+/// The banner: pure, from the newest runs first and the two counts.
+pub fn assess(recent: &[RunReport], queued: usize, conflicts: usize) -> (Health, String) {
+    let Some(last) = recent.first() else {
+        return (
+            Health::NeverRun,
+            "No sync has run yet. Press \"Sync to Notion\" or wait for the scheduled run.".into(),
+        );
+    };
+    if let Some(error) = &last.error {
+        return (Health::Failing, format!("The last sync failed: {error}"));
+    }
+    if last.summary.failed > 0 {
+        return (
+            Health::Failing,
+            format!(
+                "The last sync could not write {} record(s); see the sync history for why. The next run retries them.",
+                last.summary.failed
+            ),
+        );
+    }
+    if let Some(held) = &last.held {
+        return (Health::Attention, held.clone());
+    }
+    let mut waiting = Vec::new();
+    if conflicts > 0 {
+        waiting.push(format!(
+            "{conflicts} contact(s) changed on both sides and wait for you to choose"
+        ));
+    }
+    if queued > 0 {
+        waiting.push(format!(
+            "{queued} push(es) wait for Notion and go out with the next run"
+        ));
+    }
+    if last.summary.remaining > 0 {
+        waiting.push(format!(
+            "{} record(s) are left for the next run",
+            last.summary.remaining
+        ));
+    }
+    if waiting.is_empty() {
+        (Health::Ok, "In sync.".into())
+    } else {
+        (Health::Attention, format!("{}.", waiting.join("; ")))
+    }
+}
+
+impl Engine {
+    /// Saves a run's record; a failure to save is logged, never fatal.
+    pub(crate) async fn record_run(&self, report: &RunReport) {
+        let key = format!("{RUNS}{}", report.run_id);
+        if let Err(e) = self
+            .state
+            .store
+            .set_json(&key, report, netlify_blobs::SetOptions::default())
+            .await
+        {
+            tracing::warn!(error = %e, "could not save the run history");
+        }
+    }
+
+    /// The newest `limit` runs, newest first. A record that no longer
+    /// parses (older format, damaged) is skipped with a warning.
+    pub async fn history(&self, limit: usize) -> Result<Vec<RunReport>, EngineError> {
+        let store = &self.state.store;
+        let mut keys: Vec<String> = store
+            .list(Some(RUNS))
+            .await?
+            .into_iter()
+            .map(|b| b.key)
+            .filter(|k| k.starts_with(RUNS))
+            .collect();
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        keys.truncate(limit);
+        let mut runs = Vec::with_capacity(keys.len());
+        for key in keys {
+            let Some(blob) = store.get(&key).await? else {
+                continue;
+            };
+            match serde_json::from_slice::<RunReport>(&blob.bytes) {
+                Ok(report) => runs.push(report),
+                Err(e) => {
+                    tracing::warn!(key = %key, error = %e, "skipping an unreadable run record")
+                }
+            }
+        }
+        Ok(runs)
+    }
+
+    /// One run in full (every record it touched), by its id.
+    pub async fn run_record(&self, run_id: &str) -> Result<Option<RunReport>, EngineError> {
+        if run_id.is_empty() || run_id.contains('/') {
+            return Err(EngineError::BadRequest(format!(
+                "{run_id:?} is not a run id; take one from the sync history"
+            )));
+        }
+        Ok(self
+            .state
+            .store
+            .get_json::<RunReport>(&format!("{RUNS}{run_id}"))
+            .await?)
+    }
+
+    /// The sync at a glance. Reads the state store only.
+    pub async fn status(&self) -> Result<SyncStatus, EngineError> {
+        let now = Utc::now();
+        let store = &self.state.store;
+        let recent = self.history(STATUS_LOOKBACK).await?;
+        let queued_pushes = store.list(Some("queue/")).await?.len();
+        let open_conflicts = store
+            .list(Some("conflicts/"))
+            .await?
+            .iter()
+            .filter(|b| b.key.starts_with("conflicts/"))
+            .count();
+        let running = current_lease(store, now).await?;
+        let (state, _) = self.state.load().await?;
+        let (health, message) = assess(&recent, queued_pushes, open_conflicts);
+        Ok(SyncStatus {
+            health,
+            message,
+            running,
+            last_run: recent.first().map(RunLine::from),
+            last_ok_at: recent.iter().find(|r| r.ok()).map(|r| r.finished_at),
+            queued_pushes,
+            open_conflicts,
+            notion_cursor: state.notion_cursor,
+            checked_at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(failed: usize, error: Option<&str>, remaining: usize) -> RunReport {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        RunReport {
+            run_id: "20261201T100000.000Z-0001".into(),
+            mode: "both ways".into(),
+            started_at: at,
+            finished_at: at,
+            dry_run: false,
+            full_scan: false,
+            held: None,
+            summary: Summary {
+                failed,
+                remaining,
+                ..Summary::default()
+            },
+            records: vec![],
+            problems: vec![],
+            plan: String::new(),
+            notion_requests: 1,
+            blobs_requests: 1,
+            error: error.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn no_runs_means_never_run() {
+        assert_eq!(assess(&[], 0, 0).0, Health::NeverRun);
+    }
+
+    #[test]
+    fn the_newest_run_decides_failing() {
+        let (health, message) = assess(&[run(0, Some("Notion rejected the token"), 0)], 0, 0);
+        assert_eq!(health, Health::Failing);
+        assert!(message.contains("Notion rejected the token"), "{message}");
+        let (health, message) = assess(&[run(2, None, 0), run(0, None, 0)], 0, 0);
+        assert_eq!(health, Health::Failing);
+        assert!(message.contains("2 record(s)"), "{message}");
+        // An old failure does not colour a good newest run.
+        assert_eq!(
+            assess(&[run(0, None, 0), run(3, None, 0)], 0, 0).0,
+            Health::Ok
+        );
+    }
+
+    #[test]
+    fn waiting_work_needs_attention_and_says_what() {
+        let (health, message) = assess(&[run(0, None, 4)], 1, 2);
+        assert_eq!(health, Health::Attention);
+        for part in ["2 contact(s)", "1 push(es)", "4 record(s)"] {
+            assert!(message.contains(part), "{message} lacks {part}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `sync-history` (GET): what the recent runs did, newest first
+//! (`?limit=N`, 1-100, default 20), or one run in full with every record it
+//! touched (`?run=<run id>`).
+
+use netlify_function::{HttpError, Request, Response};
+use serde_json::json;
+use sync_engine::RunLine;
+use sync_http::{engine, http_error};
+
+const DEFAULT_LIMIT: usize = 20;
+const MAX_LIMIT: usize = 100;
+
+async fn handler(req: Request) -> Result<Response, HttpError> {
+    if req.method != "GET" {
+        return Err(HttpError::method_not_allowed(&req.method, "GET"));
+    }
+    let engine = engine(&req)?;
+    if let Some(run_id) = req.query_param("run") {
+        return match engine.run_record(run_id).await.map_err(http_error)? {
+            Some(run) => Ok(Response::json(200, &run)),
+            None => Err(HttpError::not_found(format!(
+                "no run {run_id:?} in the history; runs are listed by GET without ?run"
+            ))),
+        };
+    }
+    let limit = match req.query_param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                HttpError::bad_request(
+                    "limit",
+                    format!("{text:?} is not a number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let runs = engine.history(limit).await.map_err(http_error)?;
+    let lines: Vec<RunLine> = runs.iter().map(RunLine::from).collect();
+    Ok(Response::json(200, &json!({ "runs": lines })))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), netlify_function::RuntimeError> {
+    netlify_function::run(handler).await
+}
