@@ -297,3 +297,41 @@ async fn bad_answers_are_refused_with_what_to_send() {
     let (_, body) = get_json(&app, "sync-conflicts", &[]).await;
     assert_eq!(body["conflicts"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn old_run_records_are_pruned_and_a_lost_index_is_rebuilt() {
+    let app = TestApp::spawn_with_env(&[("SYNC_HISTORY_DAYS", "7")]).await;
+    let state = app.sync_state();
+    let old_id = "20200101T000000.000Z-0000";
+    let old = json!({
+        "run_id": old_id, "mode": "both ways",
+        "started_at": "2020-01-01T00:00:00Z", "finished_at": "2020-01-01T00:00:01Z",
+        "dry_run": false, "full_scan": false, "held": null,
+        "summary": {"created_in_notion": 0, "updated_in_notion": 0, "archived_in_notion": 0,
+            "created_in_dialer": 0, "updated_in_dialer": 0, "marked_archived_in_dialer": 0,
+            "calls_logged": 0, "conflicts": 0, "unchanged": 0, "failed": 0, "remaining": 0, "invalid": 0},
+        "records": [], "problems": [], "plan": "", "notion_requests": 1, "blobs_requests": 1
+    });
+    let key = format!("runs/{old_id}");
+    state
+        .set_json(&key, &old, Default::default())
+        .await
+        .unwrap();
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(
+        state.get_json::<Value>(&key).await.unwrap(),
+        None,
+        "a record older than SYNC_HISTORY_DAYS is deleted"
+    );
+    let (_, history) = get_json(&app, "sync-history", &[]).await;
+    assert_eq!(history["runs"].as_array().unwrap().len(), 1, "{history:#}");
+
+    // Without its index (deleted, or a store from before it), the history
+    // is read from the records themselves.
+    state.delete("history").await.unwrap();
+    let (_, history) = get_json(&app, "sync-history", &[]).await;
+    assert_eq!(history["runs"].as_array().unwrap().len(), 1, "{history:#}");
+    assert_eq!(history["runs"][0]["mode"], "both ways");
+}

@@ -8,7 +8,7 @@ use sync_core::{Resolution, Side};
 use sync_engine::check::Step;
 use sync_engine::conflicts::Resolved;
 use sync_engine::state::ConflictRecord;
-use sync_engine::RunReport;
+use sync_engine::{RunLine, RunReport};
 
 use crate::settings::VariableState;
 
@@ -123,9 +123,11 @@ pub fn resolved(r: &Resolved) -> String {
 }
 
 /// One run of the history, on one line.
-pub fn history_line(r: &RunReport) -> String {
+pub fn history_line(r: &RunLine) -> String {
     let s = &r.summary;
-    let status = if r.held.is_some() {
+    let status = if r.error.is_some() {
+        "FAILED".to_string()
+    } else if r.held.is_some() {
         "held".to_string()
     } else if s.failed > 0 {
         format!("{} FAILED", s.failed)

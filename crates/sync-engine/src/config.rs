@@ -39,6 +39,8 @@ pub struct EngineConfig {
     /// Netlify, whose conditional writes are atomic; the local Blobs server's
     /// are not (see `lock.rs`).
     pub lock_settle: Duration,
+    /// How long run records are kept (`SYNC_HISTORY_DAYS`, default 30).
+    pub history_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -150,6 +152,18 @@ impl EngineConfig {
                     variable: "SYNC_LOCK_SETTLE_MS",
                     message: format!("{v:?} is not a number of milliseconds"),
                 })?),
+            },
+            history_days: match get("SYNC_HISTORY_DAYS") {
+                None => 30,
+                Some(v) => v
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| *d >= 1)
+                    .ok_or_else(|| ConfigError {
+                        variable: "SYNC_HISTORY_DAYS",
+                        message: format!("{v:?} is not a whole number of days (1 or more)"),
+                    })?,
             },
         })
     }

@@ -205,13 +205,19 @@ impl Engine {
         let notion_before = self.notion.stats();
         let blobs_before = self.blobs.stats();
         let result = self.run_locked(&options, &run_id, started_at).await;
-        if let Some(lock) = lock {
-            if let Err(e) = lock.release().await {
-                tracing::warn!(error = %e, "could not release the run lock; it expires on its own");
+        // Recorded before the lock is released: the history index is
+        // read-modify-write, and the lock keeps its writers one at a time.
+        let result = match result {
+            Ok(mut report) => {
+                report.notion_requests = self.notion.stats().requests.values().sum::<u64>()
+                    - notion_before.requests.values().sum::<u64>();
+                report.blobs_requests = self.blobs.stats().since(&blobs_before).total();
+                report.finished_at = Utc::now();
+                if !options.dry_run {
+                    self.record_run(&report).await;
+                }
+                Ok(report)
             }
-        }
-        let mut report = match result {
-            Ok(report) => report,
             Err(e) => {
                 // A run that could not even start its work (bad token, schema,
                 // Blobs down) is history too: the dialer's banner reads it.
@@ -219,16 +225,15 @@ impl Engine {
                     let failed = RunReport::failed(&run_id, &options, started_at, &e);
                     self.record_run(&failed).await;
                 }
-                return Err(e);
+                Err(e)
             }
         };
-        report.notion_requests = self.notion.stats().requests.values().sum::<u64>()
-            - notion_before.requests.values().sum::<u64>();
-        report.blobs_requests = self.blobs.stats().since(&blobs_before).total();
-        report.finished_at = Utc::now();
-        if !options.dry_run {
-            self.record_run(&report).await;
+        if let Some(lock) = lock {
+            if let Err(e) = lock.release().await {
+                tracing::warn!(error = %e, "could not release the run lock; it expires on its own");
+            }
         }
+        let report = result?;
         tracing::info!(
             run_id = %report.run_id,
             mode = %report.mode,

@@ -9,7 +9,8 @@
 //! | `conflicts/{id}` | the record's conflicts, with both values, until resolved |
 //! | `lock` | the lease that keeps runs one at a time |
 //! | `queue/{time}-{id}` | pushes that could not reach Notion, drained by the next run |
-//! | `runs/{time}` | run history: what each run did |
+//! | `runs/{time}` | run history: what each run did (kept `SYNC_HISTORY_DAYS`) |
+//! | `history` | the newest runs, one line each, for the status banner and history list |
 //!
 //! The index is an optimisation only: a lost or stale index makes a run read
 //! more, never write wrongly, because bases decide what changed.

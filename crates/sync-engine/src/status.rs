@@ -4,11 +4,14 @@
 //! so the dialer may poll it as often as it likes.
 //!
 //! Run records live at `runs/{run id}`; a run id starts with its start time
-//! (`20261201T120000.000Z-1a2b`), so key order is time order and the newest
-//! runs are read without reading the rest.
+//! (`20261201T120000.000Z-1a2b`), so key order is time order. The newest
+//! [`RECENT_KEPT`] runs are also kept as one small index blob (`history`),
+//! so the banner and the history list cost one read however long the
+//! history is. Records older than `SYNC_HISTORY_DAYS` are deleted, at most
+//! once a day.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 use crate::lock::{current_lease, LeaseView};
@@ -16,9 +19,20 @@ use crate::report::{RunReport, Summary};
 use crate::run::Engine;
 
 const RUNS: &str = "runs/";
+const RECENT_KEY: &str = "history";
 
-/// How many recent runs `status` reads to find the last good one.
-const STATUS_LOOKBACK: usize = 20;
+/// Runs in the index blob: the most the history list shows at once.
+pub const RECENT_KEPT: usize = 100;
+
+/// Old records deleted per run at most, so pruning never delays a sync.
+const PRUNE_BATCH: usize = 200;
+
+/// The index of the newest runs, newest first.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct RecentRuns {
+    runs: Vec<RunLine>,
+    pruned_at: Option<DateTime<Utc>>,
+}
 
 /// The sync at a glance, for the dialer's status banner.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -54,7 +68,7 @@ pub enum Health {
 
 /// One run in the history list: what it did, without its per-record detail
 /// (that is one more request: [`Engine::run_record`]).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunLine {
     pub run_id: String,
     pub mode: String,
@@ -88,7 +102,7 @@ impl From<&RunReport> for RunLine {
 }
 
 /// The banner: pure, from the newest runs first and the two counts.
-pub fn assess(recent: &[RunReport], queued: usize, conflicts: usize) -> (Health, String) {
+pub fn assess(recent: &[RunLine], queued: usize, conflicts: usize) -> (Health, String) {
     let Some(last) = recent.first() else {
         return (
             Health::NeverRun,
@@ -134,23 +148,96 @@ pub fn assess(recent: &[RunReport], queued: usize, conflicts: usize) -> (Health,
     }
 }
 
+/// When a run started, from its id; `None` for an id of another shape.
+pub fn run_started_at(run_id: &str) -> Option<DateTime<Utc>> {
+    let stamp = run_id.split('-').next()?;
+    NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%.3fZ")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
 impl Engine {
-    /// Saves a run's record; a failure to save is logged, never fatal.
+    /// Saves a run's record and puts it at the top of the index; prunes
+    /// old records once a day. A failure here is logged, never fatal: the
+    /// run's own work is already saved.
     pub(crate) async fn record_run(&self, report: &RunReport) {
-        let key = format!("{RUNS}{}", report.run_id);
-        if let Err(e) = self
-            .state
-            .store
-            .set_json(&key, report, netlify_blobs::SetOptions::default())
-            .await
-        {
+        if let Err(e) = self.try_record_run(report).await {
             tracing::warn!(error = %e, "could not save the run history");
         }
     }
 
-    /// The newest `limit` runs, newest first. A record that no longer
-    /// parses (older format, damaged) is skipped with a warning.
-    pub async fn history(&self, limit: usize) -> Result<Vec<RunReport>, EngineError> {
+    async fn try_record_run(&self, report: &RunReport) -> Result<(), EngineError> {
+        let store = &self.state.store;
+        let options = netlify_blobs::SetOptions::default();
+        store
+            .set_json(&format!("{RUNS}{}", report.run_id), report, options.clone())
+            .await?;
+        let mut recent = self.recent().await?.unwrap_or_default();
+        recent.runs.retain(|r| r.run_id != report.run_id);
+        recent.runs.insert(0, RunLine::from(report));
+        recent.runs.truncate(RECENT_KEPT);
+        let now = Utc::now();
+        if recent
+            .pruned_at
+            .is_none_or(|at| now - at >= chrono::Duration::days(1))
+        {
+            self.prune_runs(now).await?;
+            recent.pruned_at = Some(now);
+        }
+        store.set_json(RECENT_KEY, &recent, options).await?;
+        Ok(())
+    }
+
+    async fn recent(&self) -> Result<Option<RecentRuns>, EngineError> {
+        // A damaged index is rebuilt from the records, not fatal.
+        match crate::state::read_json::<RecentRuns>(&self.state.store, RECENT_KEY).await {
+            Ok(recent) => Ok(recent),
+            Err(EngineError::State(problem)) => {
+                tracing::warn!(%problem, "rebuilding the run history index");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes run records older than the retention, oldest first.
+    async fn prune_runs(&self, now: DateTime<Utc>) -> Result<usize, EngineError> {
+        let cutoff = now - chrono::Duration::days(i64::from(self.config.history_days));
+        let store = &self.state.store;
+        let mut old: Vec<String> = store
+            .list(Some(RUNS))
+            .await?
+            .into_iter()
+            .map(|b| b.key)
+            .filter(|k| {
+                k.strip_prefix(RUNS)
+                    .and_then(run_started_at)
+                    .is_some_and(|at| at < cutoff)
+            })
+            .collect();
+        old.sort_unstable();
+        old.truncate(PRUNE_BATCH);
+        for key in &old {
+            store.delete(key).await?;
+        }
+        if !old.is_empty() {
+            tracing::info!(
+                deleted = old.len(),
+                days = self.config.history_days,
+                "pruned old run records"
+            );
+        }
+        Ok(old.len())
+    }
+
+    /// The newest `limit` runs (at most [`RECENT_KEPT`]), newest first, from
+    /// the index; without one (a state store from before it existed), from
+    /// the records themselves.
+    pub async fn history(&self, limit: usize) -> Result<Vec<RunLine>, EngineError> {
+        let limit = limit.min(RECENT_KEPT);
+        if let Some(recent) = self.recent().await? {
+            return Ok(recent.runs.into_iter().take(limit).collect());
+        }
         let store = &self.state.store;
         let mut keys: Vec<String> = store
             .list(Some(RUNS))
@@ -167,7 +254,7 @@ impl Engine {
                 continue;
             };
             match serde_json::from_slice::<RunReport>(&blob.bytes) {
-                Ok(report) => runs.push(report),
+                Ok(report) => runs.push(RunLine::from(&report)),
                 Err(e) => {
                     tracing::warn!(key = %key, error = %e, "skipping an unreadable run record")
                 }
@@ -194,7 +281,7 @@ impl Engine {
     pub async fn status(&self) -> Result<SyncStatus, EngineError> {
         let now = Utc::now();
         let store = &self.state.store;
-        let recent = self.history(STATUS_LOOKBACK).await?;
+        let recent = self.history(RECENT_KEPT).await?;
         let queued_pushes = store.list(Some("queue/")).await?.len();
         let open_conflicts = store
             .list(Some("conflicts/"))
@@ -209,8 +296,8 @@ impl Engine {
             health,
             message,
             running,
-            last_run: recent.first().map(RunLine::from),
-            last_ok_at: recent.iter().find(|r| r.ok()).map(|r| r.finished_at),
+            last_run: recent.first().cloned(),
+            last_ok_at: recent.iter().find(|r| r.ok).map(|r| r.finished_at),
             queued_pushes,
             open_conflicts,
             notion_cursor: state.notion_cursor,
@@ -223,11 +310,11 @@ impl Engine {
 mod tests {
     use super::*;
 
-    fn run(failed: usize, error: Option<&str>, remaining: usize) -> RunReport {
+    fn run(failed: usize, error: Option<&str>, remaining: usize) -> RunLine {
         let at = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        RunReport {
+        RunLine::from(&RunReport {
             run_id: "20261201T100000.000Z-0001".into(),
             mode: "both ways".into(),
             started_at: at,
@@ -246,7 +333,14 @@ mod tests {
             notion_requests: 1,
             blobs_requests: 1,
             error: error.map(str::to_string),
-        }
+        })
+    }
+
+    #[test]
+    fn run_ids_carry_their_start_time() {
+        let at = run_started_at("20261201T101530.250Z-1a2b").unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-12-01T10:15:30.250+00:00");
+        assert_eq!(run_started_at("latest"), None);
     }
 
     #[test]

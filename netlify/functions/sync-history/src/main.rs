@@ -4,11 +4,11 @@
 
 use netlify_function::{HttpError, Request, Response};
 use serde_json::json;
-use sync_engine::RunLine;
+use sync_engine::status::RECENT_KEPT;
 use sync_http::{engine, http_error};
 
 const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 100;
+const MAX_LIMIT: usize = RECENT_KEPT;
 
 async fn handler(req: Request) -> Result<Response, HttpError> {
     if req.method != "GET" {
@@ -37,8 +37,7 @@ async fn handler(req: Request) -> Result<Response, HttpError> {
             })?,
     };
     let runs = engine.history(limit).await.map_err(http_error)?;
-    let lines: Vec<RunLine> = runs.iter().map(RunLine::from).collect();
-    Ok(Response::json(200, &json!({ "runs": lines })))
+    Ok(Response::json(200, &json!({ "runs": runs })))
 }
 
 #[tokio::main]
