@@ -205,26 +205,77 @@ async fn main() {
         .count();
     println!("  notion pages in the trash (archived, recoverable): {trashed}");
 
-    section("8. Open conflicts (the losing value is kept)");
-    for c in app.engine().conflicts().await.expect("conflicts") {
-        for f in &c.fields {
+    section("8. The conflict console (GET /api/sync-conflicts)");
+    let listed = app.get("sync-conflicts").await;
+    let conflicts = listed.json.clone().unwrap_or_default()["conflicts"].clone();
+    for c in conflicts.as_array().into_iter().flatten() {
+        println!(
+            "  (!) Conflict: {} (#{}) -- recommended: keep {}",
+            c["companyName"].as_str().unwrap_or(""),
+            c["contactId"].as_str().unwrap_or(""),
+            c["recommended"].as_str().unwrap_or("")
+        );
+        for f in c["fields"].as_array().into_iter().flatten() {
             println!(
-                "  #{} {}: {}: Notion {} vs dialer {} -> {} ({})",
-                c.contact_id,
-                c.company_name,
-                f.field,
-                f.notion.display(),
-                f.dialer.display(),
-                match f.applied {
-                    Some(sync_core::Side::Dialer) => "kept the dialer's",
-                    Some(sync_core::Side::Notion) => "kept Notion's",
-                    None => "waiting for a choice",
-                },
-                f.reason
+                "      {}: Notion says {:?}, dialer says {:?} -> {}",
+                f["label"].as_str().unwrap_or(""),
+                f["notionText"].as_str().unwrap_or(""),
+                f["dialerText"].as_str().unwrap_or(""),
+                match f["applied"].as_str() {
+                    Some("dialer") => "the dialer's applied (edited later); Notion's kept here",
+                    Some("notion") => "Notion's applied (edited later); the dialer's kept here",
+                    _ => "waiting for a choice",
+                }
             );
         }
+    }
+    println!("  A person chooses [Keep Notion] for Delta Dental (POST /api/sync-conflicts):");
+    let chosen = app
+        .post(
+            "sync-conflicts",
+            json!({"contactId": "1004", "keep": "notion"}),
+        )
+        .await;
+    if chosen.status == 200 {
+        let phone = app.contact("1004").await.unwrap_or_default()["phone"].clone();
+        println!(
+            "  dialer and Notion now both say {phone}; the unchosen value stays in the history"
+        );
+    } else {
+        println!("  HTTP {}: {}", chosen.status, chosen.body);
     }
 
     section("9. A third sync finds nothing to do");
     print_report(&app.post("scheduled-sync", json!({})).await);
+
+    section("10. Status banner and history (GET /api/sync-status, /api/sync-history)");
+    let status = app.get("sync-status").await.json.unwrap_or_default();
+    println!(
+        "  status: {} -- {}",
+        status["health"].as_str().unwrap_or(""),
+        status["message"].as_str().unwrap_or("")
+    );
+    let history = app.get("sync-history").await.json.unwrap_or_default();
+    for run in history["runs"].as_array().into_iter().flatten() {
+        let s = &run["summary"];
+        println!(
+            "  {}  {:<22} {}  Notion +{} ~{} | dialer +{} ~{} | {} conflict(s)",
+            run["started_at"]
+                .as_str()
+                .and_then(|t| t.get(..19))
+                .unwrap_or("")
+                .replace('T', " "),
+            run["mode"].as_str().unwrap_or(""),
+            if run["ok"] == true {
+                "ok    "
+            } else {
+                "FAILED"
+            },
+            s["created_in_notion"],
+            s["updated_in_notion"],
+            s["created_in_dialer"],
+            s["updated_in_dialer"],
+            s["conflicts"]
+        );
+    }
 }
