@@ -335,3 +335,107 @@ async fn old_run_records_are_pruned_and_a_lost_index_is_rebuilt() {
     assert_eq!(history["runs"].as_array().unwrap().len(), 1, "{history:#}");
     assert_eq!(history["runs"][0]["mode"], "both ways");
 }
+
+/// Acme synced, then deleted in the dialer while a teammate filled in its
+/// address in Notion.
+async fn acme_deleted_but_edited_in_notion() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    push_contact(&app, contact(1001, "Acme Corp", "555-0100")).await;
+    let page_id = app.page_id(1001);
+    app.delete_contact("1001").await;
+    app.control()
+        .person_update_page(
+            &page_id,
+            json!({"Address": {"rich_text": [{"text": {"content": "12 Main St"}}]}}),
+        )
+        .unwrap();
+    let report = ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert_eq!(report["summary"]["archived_in_notion"], 0, "{report:#}");
+    (app, page_id)
+}
+
+#[tokio::test]
+async fn a_delete_against_a_notion_edit_waits_and_keep_notion_restores_the_contact() {
+    let (app, page_id) = acme_deleted_but_edited_in_notion().await;
+    let (_, body) = get_json(&app, "sync-conflicts", &[]).await;
+    let acme = &body["conflicts"][0];
+    assert_eq!(acme["deletedInDialer"], true, "{body:#}");
+    assert_eq!(acme["recommended"], "notion", "restoring loses nothing");
+    assert_eq!(acme["fields"][0]["field"], "address");
+    assert_eq!(acme["fields"][0]["notionText"], "12 Main St");
+
+    // Waiting changes nothing on either side.
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+    assert!(app.contact("1001").await.is_none());
+    assert!(app.page_by_dialer_id(1001).is_some(), "the page stays live");
+
+    ok_json(
+        &app.post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "notion"}),
+        )
+        .await,
+    );
+    let restored = app.contact("1001").await.expect("the contact is back");
+    assert_eq!(restored["companyName"], "Acme Corp");
+    assert_eq!(restored["address"], "12 Main St");
+    assert_eq!(app.page_id(1001), page_id, "the same page, no duplicate");
+    let (_, body) = get_json(&app, "sync-conflicts", &[]).await;
+    assert_eq!(body["conflicts"], json!([]));
+    let again = ok_json(&app.post("scheduled-sync", json!({"fullScan": true})).await);
+    let s = &again["summary"];
+    assert_eq!(
+        (
+            s["created_in_notion"].clone(),
+            s["created_in_dialer"].clone(),
+            s["archived_in_notion"].clone()
+        ),
+        (json!(0), json!(0), json!(0)),
+        "{again:#}"
+    );
+}
+
+#[tokio::test]
+async fn keep_dialer_archives_the_edited_page_and_a_delete_cannot_be_merged() {
+    let (app, page_id) = acme_deleted_but_edited_in_notion().await;
+    let inv = app
+        .post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "fields": {"address": "notion"}}),
+        )
+        .await;
+    assert_eq!(inv.status, 400, "{}", inv.body);
+    assert!(inv.body.contains("cannot be merged"), "{}", inv.body);
+
+    ok_json(
+        &app.post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "dialer"}),
+        )
+        .await,
+    );
+    let page = app
+        .control()
+        .pages()
+        .into_iter()
+        .find(|p| p["id"] == page_id.as_str())
+        .unwrap();
+    assert_eq!(
+        page["in_trash"], true,
+        "archived, recoverable from Notion's trash"
+    );
+    ok_json(&app.post("scheduled-sync", json!({"fullScan": true})).await);
+    assert!(app.contact("1001").await.is_none(), "it never comes back");
+    // The teammate's edit is kept with the resolution.
+    let kept = app.sync_state().list(Some("resolved/")).await.unwrap();
+    let record: Value = app
+        .sync_state()
+        .get_json(&kept[0].key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        record["conflict"]["fields"][0]["notion"]["value"],
+        "12 Main St"
+    );
+}

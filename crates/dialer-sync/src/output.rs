@@ -90,6 +90,14 @@ pub fn conflicts(records: &[ConflictRecord]) -> String {
                 }
             }
         }
+        if c.deleted_in_dialer {
+            let _ = writeln!(
+                out,
+                "    Deleted in the dialer, edited in Notion since. Choose with: dialer-sync resolve {id} --keep dialer   (archive the page) or --keep notion   (restore the contact)",
+                id = c.contact_id
+            );
+            continue;
+        }
         let example = c
             .fields
             .first()

@@ -46,6 +46,20 @@ pub enum RecordStatus {
     /// The contact was deleted in the dialer; the page was archived. A
     /// tombstone, so the record never comes back from either side.
     DeletedInDialer,
+    /// The contact was deleted in the dialer, but a person edited its page
+    /// since the last sync: nothing is archived until a person chooses
+    /// (archive the page, or restore the contact from it).
+    DeletedInDialerEditedInNotion,
+}
+
+impl RecordStatus {
+    /// Gone from the dialer, decided or waiting: later runs leave it alone.
+    pub fn is_deleted_in_dialer(self) -> bool {
+        matches!(
+            self,
+            RecordStatus::DeletedInDialer | RecordStatus::DeletedInDialerEditedInNotion
+        )
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

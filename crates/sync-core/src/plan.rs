@@ -305,7 +305,7 @@ impl<'a> Planner<'a> {
             let base = input.bases.get(id);
             let exists = input.all_contact_ids.contains(id);
             match base {
-                Some(b) if b.status == RecordStatus::DeletedInDialer => {
+                Some(b) if b.status.is_deleted_in_dialer() => {
                     self.unchanged += 1;
                 }
                 Some(b) if !exists => self.plan_dialer_delete(b, Some(page)),
@@ -337,7 +337,7 @@ impl<'a> Planner<'a> {
                 trashed.contains_key(p) || (input.full_scan && !live.iter().any(|l| l.page_id == p))
             });
             match base.status {
-                RecordStatus::DeletedInDialer => self.unchanged += 1,
+                status if status.is_deleted_in_dialer() => self.unchanged += 1,
                 _ if !exists => self.plan_dialer_delete(base, None),
                 RecordStatus::Active if page_gone => self.plan_notion_trash(base),
                 _ => self.unchanged += 1,
@@ -404,7 +404,7 @@ impl<'a> Planner<'a> {
             .or_else(|| base.and_then(|b| b.page_id.clone()));
         let status = base.map(|b| b.status).unwrap_or_default();
 
-        if status == RecordStatus::DeletedInDialer {
+        if status.is_deleted_in_dialer() {
             self.unchanged += 1;
             return;
         }
@@ -795,24 +795,44 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// The contact is gone from the dialer: archive its page (unless a person
-    /// edited the page since, in which case the edit wins and the page stays).
+    /// The contact is gone from the dialer: archive its page. If a person
+    /// edited the page since the last sync, archive nothing: the edits are
+    /// offered as a conflict (keep the dialer's delete, or Notion's page).
     fn plan_dialer_delete(&mut self, base: &Base, page: Option<&NotionRecord>) {
-        let edited = page.is_some_and(|p| {
-            !p.in_trash
-                && base
-                    .notion
-                    .iter()
-                    .any(|(k, v)| p.values.get(k).unwrap_or(&Value::Empty) != v)
-        });
+        let edits: Vec<FieldConflict> = match page.filter(|p| !p.in_trash) {
+            None => Vec::new(),
+            Some(p) => base
+                .notion
+                .iter()
+                .filter_map(|(k, before)| {
+                    let now = p.values.get(k).unwrap_or(&Value::Empty);
+                    (now != before).then(|| FieldConflict {
+                        field: k.clone(),
+                        base: base.dialer.get(k).cloned(),
+                        dialer: base.dialer.get(k).cloned().unwrap_or(Value::Empty),
+                        notion: now.clone(),
+                        dialer_edited_at: None,
+                        notion_edited_at: p.last_edited_time,
+                        applied: None,
+                        reason: "deleted in the dialer, edited in Notion since the last sync"
+                            .into(),
+                    })
+                })
+                .collect(),
+        };
+        let edited = !edits.is_empty();
         let mut next = base.clone();
-        next.status = RecordStatus::DeletedInDialer;
+        next.status = if edited {
+            RecordStatus::DeletedInDialerEditedInNotion
+        } else {
+            RecordStatus::DeletedInDialer
+        };
         next.synced_at = self.input.now;
         if edited {
             self.problem(
                 Some(base.contact_id),
                 base.page_id.as_deref(),
-                "deleted in the dialer but edited in Notion since the last sync: the page is kept; archive it in Notion if it should go".into(),
+                "deleted in the dialer but edited in Notion since the last sync: the page is kept until you choose in the conflict console (keep the dialer's delete to archive it, or keep Notion's to restore the contact)".into(),
             );
         }
         let archived_already =
@@ -834,7 +854,7 @@ impl<'a> Planner<'a> {
             },
             dialer: DialerWrite::None,
             calls_to_log: Vec::new(),
-            conflicts: Vec::new(),
+            conflicts: edits,
             lost: Vec::new(),
             base: next,
         });

@@ -418,6 +418,16 @@ fn a_dialer_delete_does_not_archive_a_page_edited_since() {
     assert_eq!(plan.records[0].notion, NotionWrite::None);
     assert_eq!(plan.problems.len(), 1);
     assert!(!w.page(&page).in_trash);
+    // Offered as a conflict, waiting for a person, with Notion's edit in it.
+    let r = &plan.records[0];
+    assert_eq!(r.base.status, RecordStatus::DeletedInDialerEditedInNotion);
+    assert_eq!(r.conflicts.len(), 1, "{:?}", r.conflicts);
+    assert_eq!(r.conflicts[0].field, "address");
+    assert_eq!(r.conflicts[0].notion, Value::text("new office"));
+    assert_eq!(r.conflicts[0].applied, None);
+    // Until then nothing happens, and nothing comes back to the dialer.
+    assert!(w.plan().is_noop(), "{}", w.plan());
+    assert!(w.contacts.is_empty());
 }
 
 #[test]

@@ -37,6 +37,9 @@ pub struct ConflictView {
     pub detected_at: DateTime<Utc>,
     /// "Recommended: keep the dialer's version (edited later)".
     pub recommended: Side,
+    /// Deleted in the dialer, edited in Notion: keep the dialer (archive
+    /// the page) or Notion (restore the contact); no per-field merge.
+    pub deleted_in_dialer: bool,
     pub fields: Vec<FieldView>,
 }
 
@@ -68,7 +71,13 @@ impl From<&ConflictRecord> for ConflictView {
             company_name: record.company_name.clone(),
             page_id: record.page_id.clone(),
             detected_at: record.detected_at,
-            recommended: recommended_side(&record.fields),
+            // Restoring loses nothing; archiving could lose a teammate's edit.
+            recommended: if record.deleted_in_dialer {
+                Side::Notion
+            } else {
+                recommended_side(&record.fields)
+            },
+            deleted_in_dialer: record.deleted_in_dialer,
             fields: record.fields.iter().map(FieldView::from).collect(),
         }
     }
@@ -98,6 +107,22 @@ impl From<&FieldConflict> for FieldView {
     }
 }
 
+/// The values a deletion's resolution keeps: none (archive) or the page's.
+fn deletion_values(
+    id: ContactId,
+    conflict: &ConflictRecord,
+    resolution: &Resolution,
+) -> Result<FieldMap, EngineError> {
+    match resolution {
+        Resolution::KeepDialer => Ok(FieldMap::new()),
+        Resolution::KeepNotion => resolve(&conflict.fields, resolution)
+            .map_err(|e| EngineError::BadRequest(e.to_string())),
+        Resolution::Merge { .. } => Err(EngineError::BadRequest(format!(
+            "contact {id} was deleted in the dialer: keep \"dialer\" (archive the page) or \"notion\" (restore the contact); it cannot be merged field by field"
+        ))),
+    }
+}
+
 impl Engine {
     pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
         self.state.conflicts().await
@@ -123,8 +148,12 @@ impl Engine {
             self.state.conflict(id).await?.ok_or_else(|| {
                 EngineError::BadRequest(format!("contact {id} has no open conflict"))
             })?;
-        let values = resolve(&conflict.fields, &resolution)
-            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+        let values = if conflict.deleted_in_dialer {
+            deletion_values(id, &conflict, &resolution)?
+        } else {
+            resolve(&conflict.fields, &resolution)
+                .map_err(|e| EngineError::BadRequest(e.to_string()))?
+        };
         let lock = RunLock::acquire(
             &self.state.store,
             &format!("{actor}:resolve-{id}"),
@@ -133,7 +162,11 @@ impl Engine {
             self.config.lock_settle,
         )
         .await?;
-        let result = self.write_resolution(id, &conflict, &values).await;
+        let result = if conflict.deleted_in_dialer {
+            self.write_deletion_choice(id, &conflict, &resolution).await
+        } else {
+            self.write_resolution(id, &conflict, &values).await
+        };
         lock.release().await?;
         result?;
         let resolved = Resolved {
@@ -142,13 +175,62 @@ impl Engine {
             conflict,
             resolution,
         };
+        self.file_resolved(&resolved).await?;
+        if resolved.conflict.deleted_in_dialer && resolved.resolution == Resolution::KeepNotion {
+            // The base is gone, so this sync sees a page with a Dialer ID and
+            // no contact: it creates the contact from the page. Should it not
+            // run now (another sync holds the lock), the next full scan does.
+            let restore = crate::RunOptions {
+                force: true,
+                ..crate::RunOptions::new(crate::Scope::Restore(vec![id]), actor)
+            };
+            if let Err(e) = self.run(restore).await {
+                tracing::warn!(contact = %id, error = %e, "restore deferred to the next full scan");
+            }
+        }
+        Ok(resolved)
+    }
+
+    /// Moves a conflict to `resolved/`, with every value it held.
+    async fn file_resolved(&self, resolved: &Resolved) -> Result<(), EngineError> {
+        let id = resolved.contact_id;
         let key = format!("resolved/{id}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
         self.state
             .store
-            .set_json(&key, &resolved, netlify_blobs::SetOptions::default())
+            .set_json(&key, resolved, netlify_blobs::SetOptions::default())
             .await?;
-        self.state.clear_conflict(id).await?;
-        Ok(resolved)
+        self.state.clear_conflict(id).await
+    }
+
+    /// A contact deleted in the dialer whose page a person edited since:
+    /// keep the dialer's delete (the page goes to Notion's trash, where it
+    /// can still be restored) or keep Notion's page (the base is forgotten,
+    /// and the restore run that follows brings the contact back from it).
+    async fn write_deletion_choice(
+        &self,
+        id: ContactId,
+        conflict: &ConflictRecord,
+        resolution: &Resolution,
+    ) -> Result<(), EngineError> {
+        let mut base = self
+            .state
+            .base(id)
+            .await?
+            .ok_or_else(|| EngineError::State(format!("no base for contact {id}")))?;
+        match resolution {
+            Resolution::KeepDialer => {
+                if let Some(page_id) = conflict.page_id.as_deref().or(base.page_id.as_deref()) {
+                    match self.notion.set_in_trash(page_id, true).await {
+                        Ok(_) | Err(notion_client::NotionError::NotFound { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                base.status = sync_core::RecordStatus::DeletedInDialer;
+                base.synced_at = Utc::now();
+                self.state.save_base(&base).await
+            }
+            _ => self.state.delete_base(id).await,
+        }
     }
 
     async fn write_resolution(

@@ -49,6 +49,10 @@ pub enum Scope {
     Contacts(Vec<ContactId>),
     /// Pages changed in Notion ("Pull from Notion").
     NotionChanges,
+    /// Contacts to bring back to the dialer from their pages (a deletion
+    /// undone in the conflict console): like `Contacts`, but the contacts
+    /// are expected to be missing.
+    Restore(Vec<ContactId>),
 }
 
 impl Scope {
@@ -58,6 +62,7 @@ impl Scope {
             Scope::All => "both ways".into(),
             Scope::Contacts(ids) => format!("push of {} contact(s)", ids.len()),
             Scope::NotionChanges => "pull from Notion".into(),
+            Scope::Restore(ids) => format!("restore of {} contact(s) from Notion", ids.len()),
         }
     }
 }
@@ -370,7 +375,7 @@ impl Engine {
                     let mut rr = record_report(&r, RecordStatus::Synced, None);
                     rr.page_id = applied.base.page_id.clone();
                     report.records.push(rr);
-                    if applied.base.status == sync_core::RecordStatus::DeletedInDialer {
+                    if applied.base.status.is_deleted_in_dialer() {
                         // The tombstone stays in its base; the index forgets it, so
                         // later runs do not read it again.
                         state.index.remove(&r.contact_id);
@@ -424,7 +429,7 @@ impl Engine {
         }
         state.next_id = state.next_id.max(plan.next_id);
         state.data_source_id = Some(reading.data_source_id.clone());
-        if all_done && !matches!(options.scope, Scope::Contacts(_)) {
+        if all_done && !matches!(options.scope, Scope::Contacts(_) | Scope::Restore(_)) {
             // Everything edited before this run's query has been seen: the next
             // query starts there, not at the newest edit (or an idle database
             // would be read again every run).
@@ -489,7 +494,7 @@ impl Engine {
         // A push of a few contacts lists just those (a call must not wait for
         // a listing of the whole store).
         let listed = match &options.scope {
-            Scope::Contacts(ids) => {
+            Scope::Contacts(ids) | Scope::Restore(ids) => {
                 let keys: Vec<String> = ids.iter().map(ContactId::to_string).collect();
                 self.dialer.list_only(&keys).await?
             }
@@ -524,6 +529,7 @@ impl Engine {
                 }
                 ids.iter().copied().collect()
             }
+            Scope::Restore(ids) => ids.iter().copied().collect(),
             Scope::NotionChanges => BTreeSet::new(),
             Scope::All => listing
                 .iter()
@@ -535,7 +541,7 @@ impl Engine {
         };
 
         // Notion: the pages edited since the cursor (minus an overlap), or all.
-        let full_scan = !matches!(options.scope, Scope::Contacts(_))
+        let full_scan = !matches!(options.scope, Scope::Contacts(_) | Scope::Restore(_))
             && (options.full_scan
                 || remapped
                 || state.notion_cursor.is_none()
@@ -546,7 +552,7 @@ impl Engine {
                 }));
         let mut pages: Vec<Page> = Vec::new();
         match &options.scope {
-            Scope::Contacts(ids) => {
+            Scope::Contacts(ids) | Scope::Restore(ids) => {
                 let id_prop = mapping
                     .dialer_id_property()
                     .unwrap_or("Dialer ID")
@@ -947,6 +953,8 @@ impl Engine {
                     company_name: r.company_name.clone(),
                     fields: r.conflicts.clone(),
                     detected_at: Utc::now(),
+                    deleted_in_dialer: base.status
+                        == sync_core::RecordStatus::DeletedInDialerEditedInNotion,
                 })
                 .await?;
         }

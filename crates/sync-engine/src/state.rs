@@ -80,6 +80,11 @@ pub struct ConflictRecord {
     pub company_name: String,
     pub fields: Vec<FieldConflict>,
     pub detected_at: DateTime<Utc>,
+    /// The contact was deleted in the dialer while a person edited its page
+    /// (`fields` are those edits): resolved as a whole, by archiving the
+    /// page (keep the dialer) or restoring the contact (keep Notion).
+    #[serde(default)]
+    pub deleted_in_dialer: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -159,6 +164,12 @@ impl StateStore {
 
     pub async fn base(&self, id: ContactId) -> Result<Option<Base>, EngineError> {
         Ok(read_json(&self.store, &base_key(id)).await?)
+    }
+
+    /// Forgets a record's base: the next look at it treats both sides as new.
+    pub async fn delete_base(&self, id: ContactId) -> Result<(), EngineError> {
+        self.store.delete(&base_key(id)).await?;
+        Ok(())
     }
 
     pub async fn save_base(&self, base: &Base) -> Result<(), EngineError> {
