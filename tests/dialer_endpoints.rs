@@ -189,6 +189,7 @@ async fn the_console_shows_both_values_and_recommends_the_later_edit() {
     let (_, status) = get_json(&app, "sync-status", &[]).await;
     assert_eq!(status["health"], "attention", "{status:#}");
     assert_eq!(status["open_conflicts"], 1);
+    assert_eq!(status["conflicts_waiting"], 1);
 }
 
 #[tokio::test]
@@ -246,6 +247,14 @@ async fn keep_notion_and_keep_dialer_from_the_console() {
     assert_eq!(
         body["conflicts"][0]["fields"][0]["applied"], "dialer",
         "{body:#}"
+    );
+    let (_, status) = get_json(&app, "sync-status", &[]).await;
+    assert_eq!(status["health"], "ok", "settled by the policy: {status:#}");
+    assert_eq!(status["open_conflicts"], 1);
+    assert_eq!(status["conflicts_waiting"], 0);
+    assert!(
+        status["message"].as_str().unwrap().contains("review"),
+        "{status:#}"
     );
     ok_json(
         &app.post(

@@ -87,6 +87,13 @@ pub struct ConflictRecord {
     pub deleted_in_dialer: bool,
 }
 
+impl ConflictRecord {
+    /// No policy settled it: a person must choose before anything changes.
+    pub fn waits_for_person(&self) -> bool {
+        self.deleted_in_dialer || self.fields.iter().any(|f| f.applied.is_none())
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CreateIntent {
     pub contact_id: ContactId,

@@ -47,8 +47,11 @@ pub struct SyncStatus {
     pub last_ok_at: Option<DateTime<Utc>>,
     /// Pushes waiting for Notion to be reachable again.
     pub queued_pushes: usize,
-    /// Records waiting for a person to choose (the conflict console).
+    /// Conflicts in the console: every open one, and those of them that
+    /// wait for a person (the others a policy already settled; they stay
+    /// to be reviewed, with the value it replaced).
     pub open_conflicts: usize,
+    pub conflicts_waiting: usize,
     /// Notion changes at or after this are not all pulled yet.
     pub notion_cursor: Option<DateTime<Utc>>,
     pub checked_at: DateTime<Utc>,
@@ -101,8 +104,18 @@ impl From<&RunReport> for RunLine {
     }
 }
 
-/// The banner: pure, from the newest runs first and the two counts.
-pub fn assess(recent: &[RunLine], queued: usize, conflicts: usize) -> (Health, String) {
+/// What waits besides the runs themselves, for [`assess`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Waiting {
+    pub queued_pushes: usize,
+    /// Conflicts no policy could settle: a person must choose.
+    pub conflicts_waiting: usize,
+    /// Conflicts a policy settled: to review, nothing blocked.
+    pub conflicts_settled: usize,
+}
+
+/// The banner: pure, from the newest runs first and what waits.
+pub fn assess(recent: &[RunLine], waiting_on: Waiting) -> (Health, String) {
     let Some(last) = recent.first() else {
         return (
             Health::NeverRun,
@@ -124,10 +137,15 @@ pub fn assess(recent: &[RunLine], queued: usize, conflicts: usize) -> (Health, S
     if let Some(held) = &last.held {
         return (Health::Attention, held.clone());
     }
+    let Waiting {
+        queued_pushes: queued,
+        conflicts_waiting,
+        conflicts_settled,
+    } = waiting_on;
     let mut waiting = Vec::new();
-    if conflicts > 0 {
+    if conflicts_waiting > 0 {
         waiting.push(format!(
-            "{conflicts} contact(s) changed on both sides and wait for you to choose"
+            "{conflicts_waiting} contact(s) changed on both sides and wait for you to choose"
         ));
     }
     if queued > 0 {
@@ -141,7 +159,12 @@ pub fn assess(recent: &[RunLine], queued: usize, conflicts: usize) -> (Health, S
             last.summary.remaining
         ));
     }
-    if waiting.is_empty() {
+    if waiting.is_empty() && conflicts_settled > 0 {
+        (
+            Health::Ok,
+            format!("In sync. {conflicts_settled} conflict(s) were settled by the policy; review them in the conflict console."),
+        )
+    } else if waiting.is_empty() {
         (Health::Ok, "In sync.".into())
     } else {
         (Health::Attention, format!("{}.", waiting.join("; ")))
@@ -283,15 +306,16 @@ impl Engine {
         let store = &self.state.store;
         let recent = self.history(RECENT_KEPT).await?;
         let queued_pushes = store.list(Some("queue/")).await?.len();
-        let open_conflicts = store
-            .list(Some("conflicts/"))
-            .await?
-            .iter()
-            .filter(|b| b.key.starts_with("conflicts/"))
-            .count();
+        let conflicts = self.state.conflicts().await?;
+        let conflicts_waiting = conflicts.iter().filter(|c| c.waits_for_person()).count();
         let running = current_lease(store, now).await?;
         let (state, _) = self.state.load().await?;
-        let (health, message) = assess(&recent, queued_pushes, open_conflicts);
+        let waiting = Waiting {
+            queued_pushes,
+            conflicts_waiting,
+            conflicts_settled: conflicts.len() - conflicts_waiting,
+        };
+        let (health, message) = assess(&recent, waiting);
         Ok(SyncStatus {
             health,
             message,
@@ -299,7 +323,8 @@ impl Engine {
             last_run: recent.first().cloned(),
             last_ok_at: recent.iter().find(|r| r.ok).map(|r| r.finished_at),
             queued_pushes,
-            open_conflicts,
+            open_conflicts: conflicts.len(),
+            conflicts_waiting,
             notion_cursor: state.notion_cursor,
             checked_at: now,
         })
@@ -345,30 +370,47 @@ mod tests {
 
     #[test]
     fn no_runs_means_never_run() {
-        assert_eq!(assess(&[], 0, 0).0, Health::NeverRun);
+        assert_eq!(assess(&[], Waiting::default()).0, Health::NeverRun);
     }
 
     #[test]
     fn the_newest_run_decides_failing() {
-        let (health, message) = assess(&[run(0, Some("Notion rejected the token"), 0)], 0, 0);
+        let none = Waiting::default();
+        let (health, message) = assess(&[run(0, Some("Notion rejected the token"), 0)], none);
         assert_eq!(health, Health::Failing);
         assert!(message.contains("Notion rejected the token"), "{message}");
-        let (health, message) = assess(&[run(2, None, 0), run(0, None, 0)], 0, 0);
+        let (health, message) = assess(&[run(2, None, 0), run(0, None, 0)], none);
         assert_eq!(health, Health::Failing);
         assert!(message.contains("2 record(s)"), "{message}");
         // An old failure does not colour a good newest run.
         assert_eq!(
-            assess(&[run(0, None, 0), run(3, None, 0)], 0, 0).0,
+            assess(&[run(0, None, 0), run(3, None, 0)], none).0,
             Health::Ok
         );
     }
 
     #[test]
     fn waiting_work_needs_attention_and_says_what() {
-        let (health, message) = assess(&[run(0, None, 4)], 1, 2);
+        let waiting = Waiting {
+            queued_pushes: 1,
+            conflicts_waiting: 2,
+            conflicts_settled: 5,
+        };
+        let (health, message) = assess(&[run(0, None, 4)], waiting);
         assert_eq!(health, Health::Attention);
         for part in ["2 contact(s)", "1 push(es)", "4 record(s)"] {
             assert!(message.contains(part), "{message} lacks {part}");
         }
+    }
+
+    #[test]
+    fn conflicts_a_policy_settled_are_for_review_not_alarm() {
+        let settled = Waiting {
+            conflicts_settled: 3,
+            ..Waiting::default()
+        };
+        let (health, message) = assess(&[run(0, None, 0)], settled);
+        assert_eq!(health, Health::Ok);
+        assert!(message.contains("3 conflict(s) were settled"), "{message}");
     }
 }
