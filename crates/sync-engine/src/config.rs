@@ -41,6 +41,8 @@ pub struct EngineConfig {
     pub lock_settle: Duration,
     /// How long run records are kept (`SYNC_HISTORY_DAYS`, default 30).
     pub history_days: u32,
+    /// Where failures are reported (`ALERT_*`; none set: logs only).
+    pub alerts: alerts::AlertConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -137,7 +139,12 @@ impl EngineConfig {
                     }),
             }
         };
+        let alerts = alerts::AlertConfig::from_lookup(&get).map_err(|e| ConfigError {
+            variable: e.variable,
+            message: e.message,
+        })?;
         Ok(EngineConfig {
+            alerts,
             notion,
             sync,
             contacts_store: get("DIALER_CONTACTS_STORE").unwrap_or_else(|| "contacts".into()),

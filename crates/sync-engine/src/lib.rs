@@ -6,6 +6,7 @@
 //! Every function and the CLI call into this crate; none of them holds a
 //! sync rule.
 
+pub mod alerting;
 pub mod cadence;
 pub mod check;
 pub mod config;

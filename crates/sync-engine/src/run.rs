@@ -102,6 +102,7 @@ pub struct Engine {
     pub notion: NotionClient,
     pub dialer: DialerStore,
     pub state: StateStore,
+    pub notifier: alerts::Notifier,
     blobs: netlify_blobs::BlobsClient,
 }
 
@@ -133,11 +134,13 @@ impl Engine {
             list_writer: Default::default(),
         };
         let state = StateStore::new(blobs.store(&config.state_store));
+        let notifier = alerts::Notifier::new(config.alerts.clone());
         Ok(Engine {
             config,
             notion,
             dialer,
             state,
+            notifier,
             blobs,
         })
     }

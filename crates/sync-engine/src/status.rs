@@ -32,6 +32,9 @@ const PRUNE_BATCH: usize = 200;
 struct RecentRuns {
     runs: Vec<RunLine>,
     pruned_at: Option<DateTime<Utc>>,
+    /// What people were told (see `alerting.rs`).
+    #[serde(default)]
+    alerts: crate::alerting::AlertState,
 }
 
 /// The sync at a glance, for the dialer's status banner.
@@ -207,8 +210,31 @@ impl Engine {
             self.prune_runs(now).await?;
             recent.pruned_at = Some(now);
         }
+        let (alert, told) = crate::alerting::alert_for(&recent.alerts, &recent.runs[0], now);
+        if let Some(alert) = alert {
+            // Not delivered anywhere: keep the old state, so the next run tries again.
+            if self.tell(&alert).await {
+                recent.alerts = told;
+            }
+        } else {
+            recent.alerts = told;
+        }
         store.set_json(RECENT_KEY, &recent, options).await?;
         Ok(())
+    }
+
+    /// Sends an alert to every configured channel; true if any took it (or
+    /// none is configured: then the log line is the alert).
+    async fn tell(&self, alert: &alerts::Alert) -> bool {
+        if !self.notifier.is_configured() {
+            tracing::warn!(subject = %alert.subject, text = %alert.text, "alert (no ALERT_* channel configured)");
+            return true;
+        }
+        self.notifier
+            .send(alert)
+            .await
+            .iter()
+            .any(|d| d.result.is_ok())
     }
 
     async fn recent(&self) -> Result<Option<RecentRuns>, EngineError> {
