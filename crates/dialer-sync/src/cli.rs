@@ -90,6 +90,31 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lists the backups taken before syncs changed values (kept 7 days).
+    Backups {
+        /// Only this run's (a run id from `dialer-sync history --json`).
+        #[arg(long, value_name = "RUN_ID")]
+        run: Option<String>,
+        /// How many to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Puts a contact back, on both sides, as it was before a sync run changed it.
+    #[command(after_help = "Example:\n  dialer-sync restore 20261201T100000.000Z-1a2b 1001")]
+    Restore {
+        /// The run whose changes to undo (shown by `dialer-sync backups`).
+        #[arg(value_name = "RUN_ID")]
+        run: String,
+        /// The Dialer ID of the contact.
+        #[arg(value_name = "CONTACT_ID", value_parser = parse_contact_id)]
+        id: ContactId,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Shows what the last syncs did, newest first.
     History {
         /// How many runs to show.

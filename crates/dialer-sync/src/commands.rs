@@ -61,6 +61,8 @@ pub async fn run(command: Command) -> Result<Outcome, CliError> {
             json,
         } => resolve(id, resolution(keep, &fields), json).await,
         Command::History { limit, json } => history(limit, json).await,
+        Command::Backups { run, limit, json } => backups(run.as_deref(), limit, json).await,
+        Command::Restore { run, id, json } => restore(&run, id, json).await,
     }
 }
 
@@ -228,6 +230,43 @@ async fn resolve(
         print_json(&resolved);
     } else {
         print!("{}", output::resolved(&resolved));
+    }
+    Ok(Outcome::Ok)
+}
+
+async fn backups(run: Option<&str>, limit: usize, json: bool) -> Result<Outcome, CliError> {
+    let engine = engine_from_env()?;
+    let backups = engine.backups(run, limit).await?;
+    if json {
+        print_json(&backups);
+    } else if backups.is_empty() {
+        println!(
+            "No backups: no sync changed a value in the last {} days.",
+            engine.config.backup_days
+        );
+    } else {
+        for b in &backups {
+            print!("{}", output::backup(b));
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+async fn restore(run: &str, id: sync_core::ContactId, json: bool) -> Result<Outcome, CliError> {
+    let engine = engine_from_env()?;
+    let restored = with_progress("restoring", engine.restore_backup(run, id, ACTOR)).await?;
+    if json {
+        print_json(&restored);
+    } else {
+        println!(
+            "Contact #{id} is back as it was before run {run}, in the dialer and in Notion: {}",
+            restored
+                .values
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", v.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(Outcome::Ok)
 }

@@ -230,3 +230,36 @@ mod tests {
         assert!(conflicts(&[]).contains("No open conflicts"));
     }
 }
+
+/// One backup: which values a run replaced, and how to put them back.
+pub fn backup(b: &sync_engine::backup::Backup) -> String {
+    let mut out = format!(
+        "#{} {} -- run {} at {}\n",
+        b.contact_id,
+        b.company_name,
+        b.run_id,
+        b.taken_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    for r in &b.replaced {
+        let _ = writeln!(
+            out,
+            "    {} in {}: was {}, became {}",
+            r.field,
+            side_name(r.side),
+            r.before.display(),
+            r.after.display()
+        );
+    }
+    if b.archived_page {
+        let _ = writeln!(
+            out,
+            "    the page was archived (restore it from Notion's trash)"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "    undo with: dialer-sync restore {} {}",
+        b.run_id, b.contact_id
+    );
+    out
+}

@@ -364,6 +364,44 @@ async fn a_conflict_is_listed_and_keep_notion_settles_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_list_what_a_sync_replaced_and_restore_puts_it_back() {
+    let stand = Stand::with_contacts().await;
+    expect_code(&stand.run(&["sync"]).await, 0);
+    let empty = stand.run(&["backups"]).await;
+    expect_code(&empty, 0);
+    assert!(stdout(&empty).contains("No backups"), "{}", stdout(&empty));
+
+    let mut acme = stand.contact("1001").await;
+    acme["phone"] = json!("555-9999");
+    stand.put_contact(&acme).await;
+    expect_code(&stand.run(&["push", "1001"]).await, 0);
+    let listed = stand.run(&["backups"]).await;
+    expect_code(&listed, 0);
+    let text = stdout(&listed);
+    assert!(
+        text.contains("#1001") && text.contains("phone in Notion"),
+        "{text}"
+    );
+    let backups = json_out(&stand.run(&["backups", "--json"]).await);
+    let run_id = backups[0]["run_id"].as_str().expect("run id").to_string();
+
+    let restored = stand.run(&["restore", &run_id, "1001"]).await;
+    expect_code(&restored, 0);
+    assert!(
+        stdout(&restored).contains("is back"),
+        "{}",
+        stdout(&restored)
+    );
+    let phone = stand.page_for(1001)["properties"]["Phone"]["phone_number"].clone();
+    assert_eq!(
+        stand.contact("1001").await["phone"],
+        phone,
+        "both sides agree"
+    );
+    assert_ne!(phone, "555-9999", "the value from before the push");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_setting_is_named_and_exits_2() {
     let stand = Stand::start().await;
     let mut env = stand.env();

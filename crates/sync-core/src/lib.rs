@@ -9,6 +9,7 @@
 //! merges each record with [`merge_fields`]; the engine applies the
 //! [`Plan`] and saves each record's new base.
 
+pub mod backup;
 pub mod cadence;
 pub mod calllog;
 pub mod config;

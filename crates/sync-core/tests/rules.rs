@@ -534,3 +534,33 @@ fn two_spellings_of_one_phone_number_are_no_conflict_and_neither_is_rewritten() 
     assert_eq!(w.contact(id).values["phone"], Value::text("415.555.0100"));
     assert!(w.plan().is_noop());
 }
+
+#[test]
+fn a_backup_names_every_value_a_sync_replaces_and_how_to_put_it_back() {
+    let (mut w, id, page) = synced(SyncConfig::default());
+    let old_phone = w.contact(id).values["phone"].clone();
+    w.edit_contact(id, t(12), |c| {
+        c.insert("phone".into(), json!("555-7777"));
+    });
+    w.edit_page(&page, t(13), "address", Value::text("2 New Rd"));
+    w.now = t(20);
+    let plan = w.plan();
+    let r = &plan.records[0];
+    let replaced = backup::replaced(r, &w.page(&page).values, &w.contact(id).values);
+    let by_field: Vec<(&str, Side)> = replaced
+        .iter()
+        .map(|x| (x.field.as_str(), x.side))
+        .collect();
+    assert!(by_field.contains(&("phone", Side::Notion)), "{replaced:?}");
+    assert!(
+        by_field.contains(&("address", Side::Dialer)),
+        "{replaced:?}"
+    );
+    let phone = replaced.iter().find(|x| x.field == "phone").unwrap();
+    assert_eq!(phone.before, old_phone);
+    assert_eq!(phone.after, Value::text("555-7777"));
+    let back = backup::restore_values(&replaced);
+    assert_eq!(back["phone"], old_phone, "Notion's value before the run");
+    // Values a write leaves as they were are not in the backup.
+    assert!(replaced.iter().all(|x| x.before != x.after));
+}

@@ -41,6 +41,8 @@ pub struct EngineConfig {
     pub lock_settle: Duration,
     /// How long run records are kept (`SYNC_HISTORY_DAYS`, default 30).
     pub history_days: u32,
+    /// How long backups of replaced values are kept (`SYNC_BACKUP_DAYS`, default 7).
+    pub backup_days: u32,
     /// Where failures are reported (`ALERT_*`; none set: logs only).
     pub alerts: alerts::AlertConfig,
 }
@@ -139,6 +141,20 @@ impl EngineConfig {
                     }),
             }
         };
+        let days = |variable: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(variable) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| *d >= 1)
+                    .ok_or_else(|| ConfigError {
+                        variable,
+                        message: format!("{v:?} is not a whole number of days (1 or more)"),
+                    }),
+            }
+        };
         let alerts = alerts::AlertConfig::from_lookup(&get).map_err(|e| ConfigError {
             variable: e.variable,
             message: e.message,
@@ -160,18 +176,8 @@ impl EngineConfig {
                     message: format!("{v:?} is not a number of milliseconds"),
                 })?),
             },
-            history_days: match get("SYNC_HISTORY_DAYS") {
-                None => 30,
-                Some(v) => v
-                    .trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|d| *d >= 1)
-                    .ok_or_else(|| ConfigError {
-                        variable: "SYNC_HISTORY_DAYS",
-                        message: format!("{v:?} is not a whole number of days (1 or more)"),
-                    })?,
-            },
+            history_days: days("SYNC_HISTORY_DAYS", 30)?,
+            backup_days: days("SYNC_BACKUP_DAYS", 7)?,
         })
     }
 }

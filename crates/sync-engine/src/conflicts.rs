@@ -154,18 +154,12 @@ impl Engine {
             resolve(&conflict.fields, &resolution)
                 .map_err(|e| EngineError::BadRequest(e.to_string()))?
         };
-        let lock = RunLock::acquire(
-            &self.state.store,
-            &format!("{actor}:resolve-{id}"),
-            Utc::now(),
-            chrono::Duration::minutes(2),
-            self.config.lock_settle,
-        )
-        .await?;
+        let lock = self.short_lock(&format!("{actor}:resolve-{id}")).await?;
         let result = if conflict.deleted_in_dialer {
             self.write_deletion_choice(id, &conflict, &resolution).await
         } else {
-            self.write_resolution(id, &conflict, &values).await
+            self.write_values(id, conflict.page_id.as_deref(), &values)
+                .await
         };
         lock.release().await?;
         result?;
@@ -189,6 +183,19 @@ impl Engine {
             }
         }
         Ok(resolved)
+    }
+
+    /// The run lock for one quick change by a person (a resolution, a
+    /// restore): it keeps a sync from interleaving with its writes.
+    pub(crate) async fn short_lock(&self, owner: &str) -> Result<RunLock, EngineError> {
+        RunLock::acquire(
+            &self.state.store,
+            owner,
+            Utc::now(),
+            chrono::Duration::minutes(2),
+            self.config.lock_settle,
+        )
+        .await
     }
 
     /// Moves a conflict to `resolved/`, with every value it held.
@@ -233,10 +240,13 @@ impl Engine {
         }
     }
 
-    async fn write_resolution(
+    /// Writes `values` to both sides as the agreed state of record `id`
+    /// (conditionally on the contact's current version) and saves them in
+    /// its base, so the next run sees nothing to do. Takes the caller's lock.
+    pub(crate) async fn write_values(
         &self,
         id: ContactId,
-        conflict: &ConflictRecord,
+        page_id: Option<&str>,
         values: &FieldMap,
     ) -> Result<(), EngineError> {
         let (state, _) = self.state.load().await?;
@@ -246,7 +256,7 @@ impl Engine {
             .base(id)
             .await?
             .ok_or_else(|| EngineError::State(format!("no base for contact {id}")))?;
-        if let Some(page_id) = conflict.page_id.as_deref().or(base.page_id.as_deref()) {
+        if let Some(page_id) = page_id.or(base.page_id.as_deref()) {
             let props = mapping
                 .write_properties(values)
                 .map_err(|e| EngineError::BadRequest(e.to_string()))?;

@@ -7,6 +7,7 @@
 //! sync rule.
 
 pub mod alerting;
+pub mod backup;
 pub mod cadence;
 pub mod check;
 pub mod config;

@@ -334,11 +334,18 @@ impl Engine {
         }
 
         // Apply, a few records at a time, each under the shared Notion limiter.
+        let pages_by_id: BTreeMap<&str, &NotionRecord> = reading
+            .pages
+            .iter()
+            .map(|p| (p.page_id.as_str(), p))
+            .collect();
         let ctx = ApplyContext {
             mapping: &mapping,
             data_source_id: &reading.data_source_id,
             contacts: &reading.contacts,
             listing: &reading.listing,
+            pages: &pages_by_id,
+            run_id,
         };
         let results: Vec<(RecordPlan, Result<Option<Applied>, EngineError>)> =
             stream::iter(plan.records.iter().cloned())
@@ -789,6 +796,9 @@ impl Engine {
             .unwrap_or("Dialer ID")
             .to_string();
 
+        // Whatever this record's writes replace is saved first, to restore from.
+        self.back_up(r, ctx).await?;
+
         // A contact made from a Notion page is created in the dialer first
         // (`if-none-match`), and only then is its new Dialer ID written to the
         // page: an id taken meanwhile never ends up on the page.
@@ -1097,11 +1107,14 @@ impl Engine {
     }
 }
 
-struct ApplyContext<'a> {
-    mapping: &'a Mapping,
-    data_source_id: &'a str,
-    contacts: &'a BTreeMap<ContactId, (DialerContact, Option<String>)>,
-    listing: &'a BTreeMap<ContactId, Listed>,
+pub(crate) struct ApplyContext<'a> {
+    pub(crate) mapping: &'a Mapping,
+    pub(crate) data_source_id: &'a str,
+    pub(crate) contacts: &'a BTreeMap<ContactId, (DialerContact, Option<String>)>,
+    pub(crate) listing: &'a BTreeMap<ContactId, Listed>,
+    /// The pages as this run read them, by page id (for backups).
+    pub(crate) pages: &'a BTreeMap<&'a str, &'a NotionRecord>,
+    pub(crate) run_id: &'a str,
 }
 
 struct Applied {

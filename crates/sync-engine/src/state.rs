@@ -260,6 +260,30 @@ impl StateStore {
         Ok(out)
     }
 
+    /// Deletes the blobs under `prefix` that `is_old` picks, oldest key
+    /// first, at most `max` (pruning never delays a run for long).
+    pub async fn delete_oldest(
+        &self,
+        prefix: &str,
+        max: usize,
+        is_old: impl Fn(&str) -> bool,
+    ) -> Result<usize, EngineError> {
+        let mut old: Vec<String> = self
+            .store
+            .list(Some(prefix))
+            .await?
+            .into_iter()
+            .map(|b| b.key)
+            .filter(|k| k.starts_with(prefix) && is_old(k))
+            .collect();
+        old.sort_unstable();
+        old.truncate(max);
+        for key in &old {
+            self.store.delete(key).await?;
+        }
+        Ok(old.len())
+    }
+
     /// Writes `value` at `key` only if no blob is there yet.
     pub async fn create_once(
         &self,

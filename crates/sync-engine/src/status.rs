@@ -208,6 +208,7 @@ impl Engine {
             .is_none_or(|at| now - at >= chrono::Duration::days(1))
         {
             self.prune_runs(now).await?;
+            self.prune_backups(now).await?;
             recent.pruned_at = Some(now);
         }
         let (alert, told) = crate::alerting::alert_for(&recent.alerts, &recent.runs[0], now);
@@ -252,31 +253,22 @@ impl Engine {
     /// Deletes run records older than the retention, oldest first.
     async fn prune_runs(&self, now: DateTime<Utc>) -> Result<usize, EngineError> {
         let cutoff = now - chrono::Duration::days(i64::from(self.config.history_days));
-        let store = &self.state.store;
-        let mut old: Vec<String> = store
-            .list(Some(RUNS))
-            .await?
-            .into_iter()
-            .map(|b| b.key)
-            .filter(|k| {
+        let deleted = self
+            .state
+            .delete_oldest(RUNS, PRUNE_BATCH, |k| {
                 k.strip_prefix(RUNS)
                     .and_then(run_started_at)
                     .is_some_and(|at| at < cutoff)
             })
-            .collect();
-        old.sort_unstable();
-        old.truncate(PRUNE_BATCH);
-        for key in &old {
-            store.delete(key).await?;
-        }
-        if !old.is_empty() {
+            .await?;
+        if deleted > 0 {
             tracing::info!(
-                deleted = old.len(),
+                deleted,
                 days = self.config.history_days,
                 "pruned old run records"
             );
         }
-        Ok(old.len())
+        Ok(deleted)
     }
 
     /// The newest `limit` runs (at most [`RECENT_KEPT`]), newest first, from
