@@ -648,6 +648,10 @@ async fn invoke(
     step: &str,
 ) -> Result<Invocation> {
     let event = event
+        .header(
+            "authorization",
+            &format!("Bearer {}", test_harness::app::TEST_API_KEY),
+        )
         .blobs(&app.blobs.event_blobs_field())
         .site_id(app.blobs.site_id())
         .build();

@@ -121,7 +121,7 @@ impl Cors {
             ),
             (
                 "access-control-allow-headers",
-                "authorization, content-type, x-requested-with".to_owned(),
+                "authorization, content-type, x-requested-with, x-sync-key".to_owned(),
             ),
             ("access-control-max-age", "86400".to_owned()),
         ];

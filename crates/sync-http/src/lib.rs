@@ -11,7 +11,9 @@ use serde::Deserialize;
 use sync_core::ContactId;
 use sync_engine::{Engine, EngineConfig, EngineError};
 
+mod access;
 mod resolve;
+pub use access::{guarded, guarded_or_scheduled, Access};
 pub use resolve::ResolveRequest;
 
 /// The engine for this invocation. Blobs access comes from the event (its

@@ -15,6 +15,10 @@ use crate::blobs_server::{BlobsServer, RunningBlobsServer};
 use crate::event::ApiEvent;
 use crate::lambda::{FunctionProcess, Invocation};
 
+/// The `SYNC_API_KEY` the functions get in tests; [`TestApp::invoke`]
+/// sends it as the dialer would.
+pub const TEST_API_KEY: &str = "test-sync-api-key-0123456789";
+
 /// Options for [`TestApp::spawn_with`].
 #[derive(Clone, Debug)]
 pub struct AppOptions {
@@ -99,6 +103,7 @@ impl TestApp {
             ("NOTION_API_URL".to_string(), self.notion.base_url()),
             ("SITE_ID".to_string(), self.blobs.site_id().to_string()),
             ("RUST_LOG".to_string(), "info".to_string()),
+            ("SYNC_API_KEY".to_string(), TEST_API_KEY.to_string()),
             // The local Blobs server's conditional writes are not atomic (see sync-engine's lock.rs).
             ("SYNC_LOCK_SETTLE_MS".to_string(), "150".to_string()),
         ];
@@ -159,6 +164,16 @@ impl TestApp {
     /// Invokes a function binary with a proxy event carrying `blobs` and the
     /// site id, as Netlify does. The process is started once and kept warm.
     pub async fn invoke(&self, function: &str, event: ApiEvent) -> Invocation {
+        let event = if event.has_header("authorization") || event.has_header("x-sync-key") {
+            event
+        } else {
+            event.header("authorization", &format!("Bearer {TEST_API_KEY}"))
+        };
+        self.invoke_as_is(function, event).await
+    }
+
+    /// [`TestApp::invoke`] without adding the API key (access-control tests).
+    pub async fn invoke_as_is(&self, function: &str, event: ApiEvent) -> Invocation {
         let event = event
             .blobs(&self.blobs.event_blobs_field())
             .site_id(self.blobs.site_id())

@@ -75,6 +75,10 @@ impl ApiEvent {
         self
     }
 
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.contains_key(&name.to_ascii_lowercase())
+    }
+
     pub fn query(mut self, name: &str, value: &str) -> Self {
         self.query.insert(name.to_owned(), value.to_owned());
         self

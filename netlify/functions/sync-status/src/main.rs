@@ -16,5 +16,5 @@ async fn handler(req: Request) -> Result<Response, HttpError> {
 
 #[tokio::main]
 async fn main() -> Result<(), netlify_function::RuntimeError> {
-    netlify_function::run(handler).await
+    netlify_function::run(|req| sync_http::guarded(req, handler)).await
 }
