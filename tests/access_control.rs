@@ -18,6 +18,7 @@ async fn every_endpoint_wants_the_key() {
         "sync-status",
         "sync-history",
         "sync-conflicts",
+        "sync-backups",
         "notion-test",
         "sync-to-notion",
         "sync-from-notion",

@@ -76,3 +76,45 @@ async fn a_bad_edit_pushed_to_notion_is_backed_up_and_restored_on_both_sides() {
         .unwrap_err();
     assert!(err.to_string().contains("changed nothing"), "{err}");
 }
+
+#[tokio::test]
+async fn the_dialer_lists_backups_and_restores_one_over_http() {
+    let app = TestApp::spawn().await;
+    push_contact(&app, contact(1001, "Acme Corp", "555-0100")).await;
+    let mut c = app.contact("1001").await.unwrap();
+    c["website"] = json!("https://wrong.example");
+    app.put_contact(c).await;
+    let report = ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    );
+    let run_id = report["run_id"].as_str().unwrap();
+
+    let listed = ok_json(&app.get("sync-backups").await);
+    let backups = listed["backups"].as_array().unwrap();
+    assert_eq!(backups.len(), 1, "{listed:#}");
+    assert_eq!(backups[0]["run_id"], run_id);
+    assert_eq!(backups[0]["replaced"][0]["field"], "website");
+
+    let bad = app.post("sync-backups", json!({"contactId": "1001"})).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body.contains("run_id") || bad.body.contains("runId"),
+        "{}",
+        bad.body
+    );
+
+    ok_json(
+        &app.post(
+            "sync-backups",
+            json!({"runId": run_id, "contactId": "1001"}),
+        )
+        .await,
+    );
+    let page = app.page_by_dialer_id(1001).unwrap();
+    assert_eq!(prop(&page, "Website")["url"], "https://acme-corp.test");
+    assert_eq!(
+        app.contact("1001").await.unwrap()["website"],
+        "https://acme-corp.test"
+    );
+}

@@ -70,6 +70,7 @@ fn every_function_is_a_crate_named_after_its_directory() {
         [
             "notion-test",
             "scheduled-sync",
+            "sync-backups",
             "sync-conflicts",
             "sync-from-notion",
             "sync-history",

@@ -57,6 +57,20 @@ pub fn http_error(e: EngineError) -> HttpError {
     }
 }
 
+/// The `?limit=N` query parameter: `default` when absent, else 1 to `max`.
+pub fn limit_param(req: &Request, default: usize, max: usize) -> Result<usize, HttpError> {
+    match req.query_param("limit") {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                HttpError::bad_request("limit", format!("{text:?} is not a number from 1 to {max}"))
+            }),
+    }
+}
+
 /// Contact ids from a request body, each a Dialer ID: `contactId` or `contactIds`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -5,7 +5,7 @@
 use netlify_function::{HttpError, Request, Response};
 use serde_json::json;
 use sync_engine::status::RECENT_KEPT;
-use sync_http::{engine, http_error};
+use sync_http::{engine, http_error, limit_param};
 
 const DEFAULT_LIMIT: usize = 20;
 const MAX_LIMIT: usize = RECENT_KEPT;
@@ -23,19 +23,7 @@ async fn handler(req: Request) -> Result<Response, HttpError> {
             ))),
         };
     }
-    let limit = match req.query_param("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                HttpError::bad_request(
-                    "limit",
-                    format!("{text:?} is not a number from 1 to {MAX_LIMIT}"),
-                )
-            })?,
-    };
+    let limit = limit_param(&req, DEFAULT_LIMIT, MAX_LIMIT)?;
     let runs = engine.history(limit).await.map_err(http_error)?;
     Ok(Response::json(200, &json!({ "runs": runs })))
 }
