@@ -448,3 +448,32 @@ async fn keep_dialer_archives_the_edited_page_and_a_delete_cannot_be_merged() {
         "12 Main St"
     );
 }
+
+#[tokio::test]
+async fn conflicts_a_policy_settled_are_retired_after_the_history_retention() {
+    let app = acme_in_conflict("last_edit_wins").await;
+    let state = app.sync_state();
+    let mut record: Value = state.get_json("conflicts/1001").await.unwrap().unwrap();
+    record["detected_at"] = json!("2020-01-01T00:00:00Z");
+    state
+        .set_json("conflicts/1001", &record, Default::default())
+        .await
+        .unwrap();
+    // The daily prune is due again (its mark lives in the history index).
+    state.delete("history").await.unwrap();
+    ok_json(&app.post("scheduled-sync", json!({})).await);
+
+    let (_, body) = get_json(&app, "sync-conflicts", &[]).await;
+    assert_eq!(body["conflicts"], json!([]), "{body:#}");
+    let kept = state.list(Some("resolved/")).await.unwrap();
+    assert_eq!(kept.len(), 1, "filed, every value kept");
+    let filed: Value = state.get_json(&kept[0].key).await.unwrap().unwrap();
+    assert_eq!(
+        filed["conflict"]["fields"][0]["notion"]["value"], "555-1111",
+        "{filed:#}"
+    );
+    assert_eq!(
+        filed["values"]["phone"]["value"], "555-2222",
+        "as the policy decided"
+    );
+}

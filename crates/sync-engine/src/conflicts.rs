@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use sync_core::contact::to_dialer_json;
 use sync_core::{
-    fields, recommended_side, resolve, ContactId, DialerContact, FieldConflict, FieldMap,
-    Resolution, Side, Value,
+    fields, recommended_side, resolve, ContactId, DialerContact, FieldChoice, FieldConflict,
+    FieldMap, Resolution, Side, Value,
 };
 
 use crate::dialer::ContactWrite;
@@ -196,6 +196,45 @@ impl Engine {
             self.config.lock_settle,
         )
         .await
+    }
+
+    /// Conflicts a policy settled are kept open for review for
+    /// `SYNC_HISTORY_DAYS`, then filed under `resolved/` as the policy
+    /// decided them (every value kept), so the open list stays short.
+    pub(crate) async fn retire_settled_conflicts(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<usize, EngineError> {
+        let cutoff = now - chrono::Duration::days(i64::from(self.config.history_days));
+        let mut retired = 0;
+        for conflict in self.state.conflicts().await? {
+            if conflict.waits_for_person() || conflict.detected_at >= cutoff {
+                continue;
+            }
+            let fields = conflict
+                .fields
+                .iter()
+                .map(|f| {
+                    let choice = match f.applied {
+                        Some(Side::Dialer) => FieldChoice::Dialer,
+                        _ => FieldChoice::Notion,
+                    };
+                    (f.field.clone(), choice)
+                })
+                .collect();
+            let resolution = Resolution::Merge { fields };
+            let values = resolve(&conflict.fields, &resolution)
+                .map_err(|e| EngineError::State(e.to_string()))?;
+            self.file_resolved(&Resolved {
+                contact_id: conflict.contact_id,
+                values,
+                conflict,
+                resolution,
+            })
+            .await?;
+            retired += 1;
+        }
+        Ok(retired)
     }
 
     /// Moves a conflict to `resolved/`, with every value it held.

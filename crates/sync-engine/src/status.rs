@@ -209,6 +209,7 @@ impl Engine {
         {
             self.prune_runs(now).await?;
             self.prune_backups(now).await?;
+            self.retire_settled_conflicts(now).await?;
             recent.pruned_at = Some(now);
         }
         let (alert, told) = crate::alerting::alert_for(&recent.alerts, &recent.runs[0], now);
