@@ -68,14 +68,14 @@ async fn choose_keep_dialer_works() {
         "555-1111",
         "neither side touched before the choice"
     );
-    app.engine()
-        .resolve_conflict(
-            1001u64.to_string().parse().unwrap(),
-            sync_engine::Resolution::KeepDialer,
-            "test",
+    // Through the conflict console's endpoint, as a person would choose.
+    ok_json(
+        &app.post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "dialer"}),
         )
-        .await
-        .unwrap();
+        .await,
+    );
     assert_eq!(phone_in_notion(&app), "555-2222");
     assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-2222");
     assert!(open_conflict(&app).await.is_none());
@@ -91,14 +91,14 @@ async fn choose_keep_dialer_works() {
 async fn choose_keep_notion_works() {
     let (app, _) = acme_in_conflict("ask").await;
     ok_json(&app.post("scheduled-sync", json!({})).await);
-    app.engine()
-        .resolve_conflict(
-            "1001".parse().unwrap(),
-            sync_engine::Resolution::KeepNotion,
-            "test",
+    // Through the conflict console's endpoint, as a person would choose.
+    ok_json(
+        &app.post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "notion"}),
         )
-        .await
-        .unwrap();
+        .await,
+    );
     assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-1111");
     assert_eq!(phone_in_notion(&app), "555-1111");
     let again = ok_json(&app.post("scheduled-sync", json!({})).await);
@@ -110,14 +110,14 @@ async fn choose_keep_notion_works() {
 async fn no_data_lost() {
     let (app, _) = acme_in_conflict("ask").await;
     ok_json(&app.post("scheduled-sync", json!({})).await);
-    app.engine()
-        .resolve_conflict(
-            "1001".parse().unwrap(),
-            sync_engine::Resolution::KeepNotion,
-            "test",
+    // Through the conflict console's endpoint, as a person would choose.
+    ok_json(
+        &app.post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "notion"}),
         )
-        .await
-        .unwrap();
+        .await,
+    );
     // The value not chosen is kept with the resolution.
     let resolved = app.sync_state().list(Some("resolved/")).await.unwrap();
     assert_eq!(resolved.len(), 1);
