@@ -27,6 +27,14 @@ async fn open_conflict(app: &TestApp) -> Option<ConflictRecord> {
     app.sync_state().get_json("conflicts/1001").await.unwrap()
 }
 
+/// Acme's conflict settled through the console's endpoint, as a person would.
+async fn choose(app: &TestApp, keep: &str) {
+    ok_json(
+        &app.post("sync-conflicts", json!({"contactId": "1001", "keep": keep}))
+            .await,
+    );
+}
+
 fn phone_in_notion(app: &TestApp) -> Value {
     prop(&app.page_by_dialer_id(1001).unwrap(), "Phone")["phone_number"].clone()
 }
@@ -68,14 +76,7 @@ async fn choose_keep_dialer_works() {
         "555-1111",
         "neither side touched before the choice"
     );
-    // Through the conflict console's endpoint, as a person would choose.
-    ok_json(
-        &app.post(
-            "sync-conflicts",
-            json!({"contactId": "1001", "keep": "dialer"}),
-        )
-        .await,
-    );
+    choose(&app, "dialer").await;
     assert_eq!(phone_in_notion(&app), "555-2222");
     assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-2222");
     assert!(open_conflict(&app).await.is_none());
@@ -91,14 +92,7 @@ async fn choose_keep_dialer_works() {
 async fn choose_keep_notion_works() {
     let (app, _) = acme_in_conflict("ask").await;
     ok_json(&app.post("scheduled-sync", json!({})).await);
-    // Through the conflict console's endpoint, as a person would choose.
-    ok_json(
-        &app.post(
-            "sync-conflicts",
-            json!({"contactId": "1001", "keep": "notion"}),
-        )
-        .await,
-    );
+    choose(&app, "notion").await;
     assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-1111");
     assert_eq!(phone_in_notion(&app), "555-1111");
     let again = ok_json(&app.post("scheduled-sync", json!({})).await);
@@ -110,14 +104,7 @@ async fn choose_keep_notion_works() {
 async fn no_data_lost() {
     let (app, _) = acme_in_conflict("ask").await;
     ok_json(&app.post("scheduled-sync", json!({})).await);
-    // Through the conflict console's endpoint, as a person would choose.
-    ok_json(
-        &app.post(
-            "sync-conflicts",
-            json!({"contactId": "1001", "keep": "notion"}),
-        )
-        .await,
-    );
+    choose(&app, "notion").await;
     // The value not chosen is kept with the resolution.
     let resolved = app.sync_state().list(Some("resolved/")).await.unwrap();
     assert_eq!(resolved.len(), 1);

@@ -143,16 +143,11 @@ pub fn history_line(r: &RunLine) -> String {
         "ok".to_string()
     };
     format!(
-        "{}  {:18} {:9} Notion +{} ~{} archived {} | dialer +{} ~{} archived {} | {} call(s) logged, {} conflict(s), {} left for next run",
+        "{}  {:18} {:9} {} | {} call(s) logged, {} conflict(s), {} left for next run",
         r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
         r.mode,
         status,
-        s.created_in_notion,
-        s.updated_in_notion,
-        s.archived_in_notion,
-        s.created_in_dialer,
-        s.updated_in_dialer,
-        s.marked_archived_in_dialer,
+        s.sides(),
         s.calls_logged,
         s.conflicts,
         s.remaining,

@@ -27,8 +27,9 @@ pub use config::{Brake, CallNotesTarget, ContactPolicy, SyncConfig};
 pub use contact::{CallRecord, ContactError, ContactId, DialerContact};
 pub use fields::{FieldSpec, Kind, PropKind, Strategy, FIELDS};
 pub use merge::{
-    merge_fields, recommended_side, resolve, Base, FieldChoice, FieldConflict, LostValue,
-    MergeInput, RecordStatus, Resolution, Side,
+    applied_resolution, merge_fields, recommended_side, resolve, resolve_deletion, Base,
+    FieldChoice, FieldConflict, LostValue, MergeInput, RecordStatus, Resolution, ResolveError,
+    Side,
 };
 pub use plan::{
     plan, ContactSnapshot, DialerWrite, Link, NotionWrite, Plan, PlanInput, Problem, RecordPlan,

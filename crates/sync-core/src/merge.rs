@@ -348,6 +348,39 @@ pub enum ResolveError {
     MissingChoice(String),
     #[error("'{0}' is not one of this conflict's fields")]
     UnknownField(String),
+    #[error("the contact was deleted in the dialer: keep \"dialer\" (archive the page) or \"notion\" (restore the contact); it cannot be merged field by field")]
+    DeletionNotMergeable,
+}
+
+/// [`resolve`] for a contact deleted in the dialer while its page was
+/// edited: a whole-record choice. Keep the dialer: nothing is written
+/// back (the page is archived); keep Notion: the page's values.
+pub fn resolve_deletion(
+    conflicts: &[FieldConflict],
+    resolution: &Resolution,
+) -> Result<FieldMap, ResolveError> {
+    match resolution {
+        Resolution::KeepDialer => Ok(FieldMap::new()),
+        Resolution::KeepNotion => resolve(conflicts, resolution),
+        Resolution::Merge { .. } => Err(ResolveError::DeletionNotMergeable),
+    }
+}
+
+/// The resolution a policy already applied to `conflicts`, field by field
+/// (a field it did not settle keeps Notion's value, which was not touched).
+pub fn applied_resolution(conflicts: &[FieldConflict]) -> Resolution {
+    Resolution::Merge {
+        fields: conflicts
+            .iter()
+            .map(|c| {
+                let choice = match c.applied {
+                    Some(Side::Dialer) => FieldChoice::Dialer,
+                    _ => FieldChoice::Notion,
+                };
+                (c.field.clone(), choice)
+            })
+            .collect(),
+    }
 }
 
 /// The value each conflicting field takes under `resolution`, to be written

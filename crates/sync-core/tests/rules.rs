@@ -564,3 +564,29 @@ fn a_backup_names_every_value_a_sync_replaces_and_how_to_put_it_back() {
     // Values a write leaves as they were are not in the backup.
     assert!(replaced.iter().all(|x| x.before != x.after));
 }
+
+#[test]
+fn a_deletion_is_kept_or_undone_as_a_whole_and_settled_conflicts_file_as_applied() {
+    let (_, _, _, plan) = roadmap_conflict(SyncConfig::default(), 15, 20);
+    let conflicts = &plan.records[0].conflicts;
+    let as_applied = resolve(conflicts, &applied_resolution(conflicts)).unwrap();
+    assert_eq!(
+        as_applied["phone"],
+        Value::text("555-2222"),
+        "the dialer's, as applied"
+    );
+    assert!(resolve_deletion(conflicts, &Resolution::KeepDialer)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        resolve_deletion(conflicts, &Resolution::KeepNotion).unwrap()["phone"],
+        Value::text("555-1111")
+    );
+    let merge = Resolution::Merge {
+        fields: [("phone".to_string(), FieldChoice::Dialer)].into(),
+    };
+    assert_eq!(
+        resolve_deletion(conflicts, &merge),
+        Err(ResolveError::DeletionNotMergeable)
+    );
+}

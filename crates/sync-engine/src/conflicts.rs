@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use sync_core::contact::to_dialer_json;
 use sync_core::{
-    fields, recommended_side, resolve, ContactId, DialerContact, FieldChoice, FieldConflict,
-    FieldMap, Resolution, Side, Value,
+    applied_resolution, fields, recommended_side, resolve, resolve_deletion, ContactId,
+    DialerContact, FieldConflict, FieldMap, Resolution, Side, Value,
 };
 
 use crate::dialer::ContactWrite;
@@ -107,22 +107,6 @@ impl From<&FieldConflict> for FieldView {
     }
 }
 
-/// The values a deletion's resolution keeps: none (archive) or the page's.
-fn deletion_values(
-    id: ContactId,
-    conflict: &ConflictRecord,
-    resolution: &Resolution,
-) -> Result<FieldMap, EngineError> {
-    match resolution {
-        Resolution::KeepDialer => Ok(FieldMap::new()),
-        Resolution::KeepNotion => resolve(&conflict.fields, resolution)
-            .map_err(|e| EngineError::BadRequest(e.to_string())),
-        Resolution::Merge { .. } => Err(EngineError::BadRequest(format!(
-            "contact {id} was deleted in the dialer: keep \"dialer\" (archive the page) or \"notion\" (restore the contact); it cannot be merged field by field"
-        ))),
-    }
-}
-
 impl Engine {
     pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
         self.state.conflicts().await
@@ -149,11 +133,11 @@ impl Engine {
                 EngineError::BadRequest(format!("contact {id} has no open conflict"))
             })?;
         let values = if conflict.deleted_in_dialer {
-            deletion_values(id, &conflict, &resolution)?
+            resolve_deletion(&conflict.fields, &resolution)
         } else {
             resolve(&conflict.fields, &resolution)
-                .map_err(|e| EngineError::BadRequest(e.to_string()))?
-        };
+        }
+        .map_err(|e| EngineError::BadRequest(format!("contact {id}: {e}")))?;
         let lock = self.short_lock(&format!("{actor}:resolve-{id}")).await?;
         let result = if conflict.deleted_in_dialer {
             self.write_deletion_choice(id, &conflict, &resolution).await
@@ -211,18 +195,7 @@ impl Engine {
             if conflict.waits_for_person() || conflict.detected_at >= cutoff {
                 continue;
             }
-            let fields = conflict
-                .fields
-                .iter()
-                .map(|f| {
-                    let choice = match f.applied {
-                        Some(Side::Dialer) => FieldChoice::Dialer,
-                        _ => FieldChoice::Notion,
-                    };
-                    (f.field.clone(), choice)
-                })
-                .collect();
-            let resolution = Resolution::Merge { fields };
+            let resolution = applied_resolution(&conflict.fields);
             let values = resolve(&conflict.fields, &resolution)
                 .map_err(|e| EngineError::State(e.to_string()))?;
             self.file_resolved(&Resolved {

@@ -24,6 +24,21 @@ pub struct Summary {
     pub invalid: usize,
 }
 
+impl Summary {
+    /// What each side got: "Notion +1 ~2 archived 0 | dialer +0 ~1 archived 0".
+    pub fn sides(&self) -> String {
+        format!(
+            "Notion +{} ~{} archived {} | dialer +{} ~{} archived {}",
+            self.created_in_notion,
+            self.updated_in_notion,
+            self.archived_in_notion,
+            self.created_in_dialer,
+            self.updated_in_dialer,
+            self.marked_archived_in_dialer
+        )
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
@@ -112,16 +127,11 @@ impl fmt::Display for RunReport {
         let took = (self.finished_at - self.started_at).num_milliseconds();
         writeln!(
             f,
-            "{} {} in {took} ms{}: Notion +{} ~{} archived {} | dialer +{} ~{} archived {} | {} calls logged, {} conflicts, {} unchanged, {} failed, {} left for next run, {} invalid",
+            "{} {} in {took} ms{}: {} | {} calls logged, {} conflicts, {} unchanged, {} failed, {} left for next run, {} invalid",
             if self.dry_run { "Dry run" } else { "Sync" },
             self.mode,
             if self.full_scan { " (full scan)" } else { "" },
-            s.created_in_notion,
-            s.updated_in_notion,
-            s.archived_in_notion,
-            s.created_in_dialer,
-            s.updated_in_dialer,
-            s.marked_archived_in_dialer,
+            s.sides(),
             s.calls_logged,
             s.conflicts,
             s.unchanged,
