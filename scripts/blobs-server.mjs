@@ -8,8 +8,53 @@
 //   {"port":N,"url":"http://127.0.0.1:N","token":"..."}
 // and stops cleanly on SIGTERM or SIGINT. Everything else goes to stderr, so
 // the caller can treat stdout's first line as the readiness signal.
+import { access } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { BlobsServer } from "@netlify/blobs/server";
+
+// The official server lists a store by walking its directory while writes
+// rename temporary files in it: a walk that meets a file renamed away stops
+// and answers 200 with what it had so far (a truncated list, as if contacts
+// had been deleted), and a temporary file in the middle of a write is listed
+// as a blob. Netlify's own listing is consistent, so the stand-in is made to
+// be: the walk is repeated until it completes, and temporary files (names
+// starting with a dot) are left out.
+// Its conditional writes check the etag, then write in several awaited
+// steps, so a second write to the same key can land in between and be
+// overwritten by one whose condition no longer holds. Netlify's conditional
+// writes are atomic: writes to one key are made to go one at a time here.
+const writing = new Map();
+const put = BlobsServer.prototype.put;
+BlobsServer.prototype.put = function atomicPut(req) {
+  const key = new URL(req.url ?? "", "http://local").pathname;
+  const before = writing.get(key) ?? Promise.resolve();
+  const mine = before.then(() => put.call(this, req));
+  const settled = mine.then(() => {}, () => {});
+  writing.set(key, settled);
+  settled.then(() => {
+    if (writing.get(key) === settled) writing.delete(key);
+  });
+  return mine;
+};
+
+BlobsServer.prototype.listBlobs = async function listBlobs({ dataPath, rootPath, url }) {
+  const directories = url.searchParams.get("directories") === "true";
+  const prefix = url.searchParams.get("prefix") ?? "";
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const result = { blobs: [], directories: [] };
+    try {
+      await BlobsServer.walk({ directories, path: dataPath, prefix, rootPath, result });
+    } catch (error) {
+      if (error?.code !== "ENOENT") return new Response(null, { status: 500 });
+      const storeExists = await access(dataPath).then(() => true, () => false);
+      if (!storeExists) return Response.json(result);
+      continue;
+    }
+    result.blobs = result.blobs.filter((b) => !b.key.split("/").some((part) => part.startsWith(".")));
+    return Response.json(result);
+  }
+  return new Response(null, { status: 503 });
+};
 
 const { values } = parseArgs({
   options: {

@@ -148,12 +148,11 @@ async fn a_sync_with_a_bad_token_shows_the_error_and_queues_nothing() {
             .is_empty(),
         "a bad token is not retried later"
     );
-    assert!(
-        app.sync_state()
-            .list(Some("lock"))
+    assert_eq!(
+        sync_engine::lock::current_lease(&app.sync_state(), chrono::Utc::now())
             .await
-            .unwrap()
-            .is_empty(),
+            .unwrap(),
+        None,
         "the lock is released"
     );
 }

@@ -50,10 +50,15 @@ pub fn replaced(
     out
 }
 
-/// The values that put a record back as it was: for each field, its value
-/// before the run on the side the run overwrote (Notion's first, where the
-/// run overwrote both).
+/// The values that put a record back as it was: for each contact-info
+/// field, its value before the run on the side the run overwrote (Notion's
+/// first, where the run overwrote both). Call data is the dialer's, always:
+/// a restore never puts older call data back.
 pub fn restore_values(replaced: &[Replaced]) -> FieldMap {
+    let info = |r: &&Replaced| {
+        crate::fields::field(&r.field).is_some_and(|f| f.strategy == crate::Strategy::ContactInfo)
+    };
+    let replaced: Vec<&Replaced> = replaced.iter().filter(info).collect();
     let mut values = FieldMap::new();
     for r in replaced.iter().filter(|r| r.side == Side::Notion) {
         values.insert(r.field.clone(), r.before.clone());

@@ -2,15 +2,127 @@
 //!
 //! Each call becomes one entry, appended once (the base remembers the keys
 //! of logged calls) and never rewritten: Notion's own notes are untouched.
-//! Every entry ends with a short reference derived from the call's key, so a
+//! A call's identity is its `id`, else its time, else its content apart
+//! from its notes (see `contact.rs`). Notes typed or changed after the call
+//! was logged are appended as one more entry ("notes on the call of ..."),
+//! once per version of the notes: the log stays append-only and every
+//! version of a note reaches Notion exactly once.
+//!
+//! Every entry ends with a short reference derived from its identity, so a
 //! run that crashed between appending and saving its base can find the
 //! entries it already wrote instead of writing them twice.
 
+use std::collections::BTreeSet;
+
 use chrono_tz::Tz;
+use serde::Serialize;
 use serde_json::{json, Value as Json};
 
 use crate::contact::CallRecord;
 use crate::notion_value::{split_text, MAX_ARRAY, MAX_TEXT_CHUNK};
+
+/// One entry of the call log: a call, or notes typed for a call already logged.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LogEntry {
+    pub call: CallRecord,
+    /// Only the call's notes, typed or changed after the call was logged.
+    pub notes_edit: bool,
+}
+
+impl LogEntry {
+    /// What the entry's reference is made from: the call's key, and for
+    /// notes typed later, the notes too.
+    pub fn identity(&self) -> String {
+        if self.notes_edit {
+            notes_marker(&self.call)
+        } else {
+            self.call.key.clone()
+        }
+    }
+
+    /// `ref:1a2b3c4d`: what the entry ends with.
+    pub fn reference(&self) -> String {
+        reference(&self.identity())
+    }
+
+    pub fn text(&self, zone: Tz) -> String {
+        if self.notes_edit {
+            format!(
+                "📝 Notes on the call of {}\n{}",
+                when(&self.call, zone),
+                self.call.notes.as_deref().unwrap_or_default()
+            )
+        } else {
+            entry_text(&self.call, zone)
+        }
+    }
+
+    pub fn blocks(&self, zone: Tz) -> Vec<Json> {
+        text_blocks(&self.text(zone), &self.reference())
+    }
+}
+
+/// The base's record of which notes of a call are logged: `{key}~{hash}`.
+pub fn notes_marker(call: &CallRecord) -> String {
+    match call.notes.as_deref() {
+        Some(n) if !n.is_empty() => format!(
+            "{}~{:016x}",
+            call.key,
+            crate::value::stable_hash(n.as_bytes())
+        ),
+        _ => format!("{}~-", call.key),
+    }
+}
+
+fn has_notes_marker(logged: &BTreeSet<String>, key: &str) -> bool {
+    let prefix = format!("{key}~");
+    logged
+        .range(prefix.clone()..)
+        .next()
+        .is_some_and(|k| k.starts_with(&prefix))
+}
+
+/// What of `calls` goes to the log, given what `logged` says is there: calls
+/// never logged, and notes typed or changed since their call was. (A base
+/// from before notes were tracked knows the calls only: their notes count as
+/// logged.)
+pub fn to_log(calls: &[CallRecord], logged: &BTreeSet<String>) -> Vec<LogEntry> {
+    calls
+        .iter()
+        .filter_map(|c| {
+            if !logged.contains(&c.key) {
+                Some(LogEntry {
+                    call: c.clone(),
+                    notes_edit: false,
+                })
+            } else if c.notes.as_deref().is_some_and(|n| !n.is_empty())
+                && has_notes_marker(logged, &c.key)
+                && !logged.contains(&notes_marker(c))
+            {
+                Some(LogEntry {
+                    call: c.clone(),
+                    notes_edit: true,
+                })
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Records a call already in Notion (one imported from a page) as logged.
+pub fn mark_imported(logged: &mut BTreeSet<String>, key: &str) {
+    logged.insert(key.to_string());
+    logged.insert(format!("{key}~-"));
+}
+
+/// Records `calls`, with their notes as they are now, as logged.
+pub fn mark_logged(logged: &mut BTreeSet<String>, calls: &[CallRecord]) {
+    for c in calls {
+        logged.insert(c.key.clone());
+        logged.insert(notes_marker(c));
+    }
+}
 
 /// UTF-8 bytes of text per paragraph block (a 2000-character piece of
 /// Japanese is 6000 bytes; 99 of them would be over Notion's body limit).
@@ -18,23 +130,30 @@ const MAX_PARAGRAPH_BYTES: usize = 60_000;
 
 /// `ref:1a2b3c4d`: what a call's entry ends with.
 pub fn call_ref(call: &CallRecord) -> String {
-    let hash = call.key.bytes().fold(0x811c_9dc5u32, |h, b| {
+    reference(&call.key)
+}
+
+fn reference(identity: &str) -> String {
+    let hash = identity.bytes().fold(0x811c_9dc5u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
     format!("ref:{hash:08x}")
 }
 
-/// One call as text: the summary line, then the notes.
-pub fn entry_text(call: &CallRecord, zone: Tz) -> String {
-    let mut parts = Vec::new();
-    let when = match call.at {
+fn when(call: &CallRecord, zone: Tz) -> String {
+    match call.at {
         Some(t) => t
             .with_timezone(&zone)
             .format("%a %-d %b %Y, %-I:%M %p %Z")
             .to_string(),
         None => "Call (time not recorded)".to_string(),
-    };
-    parts.push(format!("📞 {when}"));
+    }
+}
+
+/// One call as text: the summary line, then the notes.
+pub fn entry_text(call: &CallRecord, zone: Tz) -> String {
+    let mut parts = Vec::new();
+    parts.push(format!("📞 {}", when(call, zone)));
     if let Some(o) = &call.outcome {
         parts.push(o.clone());
     }
@@ -63,7 +182,11 @@ pub fn entry_text(call: &CallRecord, zone: Tz) -> String {
 /// pieces, and several paragraphs past Notion's 100 pieces, so no note is
 /// ever cut; the last piece is the entry's reference, in gray.
 pub fn entry_blocks(call: &CallRecord, zone: Tz) -> Vec<Json> {
-    let pieces = split_text(&entry_text(call, zone), MAX_TEXT_CHUNK);
+    text_blocks(&entry_text(call, zone), &call_ref(call))
+}
+
+fn text_blocks(text: &str, reference: &str) -> Vec<Json> {
+    let pieces = split_text(text, MAX_TEXT_CHUNK);
     // At most 99 pieces per paragraph (one is left for the reference), and a
     // byte budget, so a long note in any script fits Notion's 500 KB bodies.
     let mut paragraphs: Vec<Vec<String>> = Vec::new();
@@ -95,7 +218,7 @@ pub fn entry_blocks(call: &CallRecord, zone: Tz) -> Vec<Json> {
         if let Some(rich) = last["paragraph"]["rich_text"].as_array_mut() {
             rich.push(json!({
                 "type": "text",
-                "text": {"content": format!("  {}", call_ref(call))},
+                "text": {"content": format!("  {reference}")},
                 "annotations": {"color": "gray", "code": false, "bold": false, "italic": false, "strikethrough": false, "underline": false}
             }));
         }
@@ -104,15 +227,15 @@ pub fn entry_blocks(call: &CallRecord, zone: Tz) -> Vec<Json> {
 }
 
 /// The entries as lines for the Notes property (when so configured).
-pub fn notes_text(existing: &str, calls: &[CallRecord], zone: Tz) -> String {
+pub fn notes_text(existing: &str, entries: &[LogEntry], zone: Tz) -> String {
     let mut text = existing.trim_end().to_string();
-    for call in calls {
+    for entry in entries {
         if !text.is_empty() {
             text.push_str("\n\n");
         }
-        text.push_str(&entry_text(call, zone));
+        text.push_str(&entry.text(zone));
         text.push_str("  ");
-        text.push_str(&call_ref(call));
+        text.push_str(&entry.reference());
     }
     text
 }
@@ -167,8 +290,32 @@ mod tests {
     }
 
     #[test]
+    fn notes_typed_after_the_call_was_logged_are_logged_once() {
+        let mut logged = BTreeSet::new();
+        let first = call(None);
+        assert_eq!(to_log(std::slice::from_ref(&first), &logged).len(), 1);
+        mark_logged(&mut logged, std::slice::from_ref(&first));
+        assert!(to_log(std::slice::from_ref(&first), &logged).is_empty());
+        let typed = call(Some("Call back Tuesday".into()));
+        let entries = to_log(std::slice::from_ref(&typed), &logged);
+        assert_eq!(entries.len(), 1);
+        assert!(entries[0].notes_edit);
+        assert!(entries[0].text(New_York).contains("Call back Tuesday"));
+        assert_ne!(entries[0].reference(), call_ref(&typed));
+        mark_logged(&mut logged, std::slice::from_ref(&typed));
+        assert!(to_log(std::slice::from_ref(&typed), &logged).is_empty());
+        // A base from before notes were tracked: nothing is logged again.
+        let old: BTreeSet<String> = [typed.key.clone()].into();
+        assert!(to_log(&[typed], &old).is_empty());
+    }
+
+    #[test]
     fn notes_are_appended_after_what_is_there() {
-        let text = notes_text("Met at the fair.", &[call(None)], New_York);
+        let entry = LogEntry {
+            call: call(None),
+            notes_edit: false,
+        };
+        let text = notes_text("Met at the fair.", &[entry], New_York);
         assert!(text.starts_with("Met at the fair.\n\n📞 Tue 15 Sep 2026"));
         assert!(text.ends_with(&call_ref(&call(None))));
     }

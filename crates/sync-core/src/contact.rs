@@ -183,6 +183,7 @@ impl DialerContact {
             }
         };
         let mut calls = calls;
+        number_alike_calls(&mut calls);
         // Stable: calls without a time keep their place after timed ones of equal order.
         calls.sort_by_key(|c| c.at);
         let latest_raw = latest_call_json(raw, zone);
@@ -234,6 +235,17 @@ impl DialerContact {
 
     pub fn phone(&self) -> Option<&str> {
         self.values.get("phone").and_then(Value::as_text)
+    }
+
+    /// The page the sync linked this contact to (the `notion` mirror's
+    /// `pageId`): it links a contact made from a page even when the page's
+    /// Dialer ID could not be written.
+    pub fn mirror_page_id(&self) -> Option<&str> {
+        self.raw
+            .get(MIRROR_KEY)
+            .and_then(|m| m.get("pageId"))
+            .and_then(Json::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     /// The `notion` mirror's archived flag: set when the page went to Notion's trash.
@@ -338,10 +350,16 @@ fn parse_call(item: &Json, zone: Tz) -> Result<CallRecord, (String, String)> {
                 "at:{}",
                 t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             ),
-            None => format!(
-                "hash:{:016x}",
-                crate::value::stable_hash(item.to_string().as_bytes())
-            ),
+            // Neither id nor time: the call is what it says, apart from its
+            // notes (typed later, they must not make it a new call).
+            None => {
+                let mut content = call.clone();
+                content.remove("notes");
+                format!(
+                    "hash:{:016x}",
+                    crate::value::stable_hash(Json::Object(content).to_string().as_bytes())
+                )
+            }
         },
     };
     Ok(CallRecord {
@@ -354,6 +372,54 @@ fn parse_call(item: &Json, zone: Tz) -> Result<CallRecord, (String, String)> {
         objection: text("objection")?,
         notes: text("notes")?,
     })
+}
+
+/// Two calls with neither id nor time and the same content are two calls:
+/// the second is `hash:..#2`, the third `#3` (the dialer only appends).
+fn number_alike_calls(calls: &mut [CallRecord]) {
+    let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
+    for c in calls.iter_mut().filter(|c| c.key.starts_with("hash:")) {
+        let n = seen.entry(c.key.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            c.key = format!("{}#{n}", c.key);
+        }
+    }
+}
+
+/// The id of the call a contact made from a Notion page starts with: the
+/// page's call fields (Outcome, Duration, ...) as one call, so the dialer
+/// holds them and a later edit never empties them in Notion.
+pub fn imported_call_id(page_id: &str) -> String {
+    format!("notion-{page_id}")
+}
+
+/// On a contact being created: the latest-call fields of `updates` become
+/// its one call (`imported_call_id`), timed at its `lastCall` if it has one.
+pub fn add_imported_call(raw: &mut Map<String, Json>, updates: &FieldMap, call_id: &str) {
+    let mut call = Map::new();
+    for (key, value) in updates {
+        let Some(spec) = crate::fields::field(key) else {
+            continue;
+        };
+        if let (DialerPath::LatestCall(k), false) = (spec.dialer, value.is_empty()) {
+            call.insert(k.to_string(), to_dialer_json(spec.kind, value));
+        }
+    }
+    if call.is_empty() {
+        return;
+    }
+    call.insert("id".into(), Json::String(call_id.to_string()));
+    if let Some(at) = raw.get("lastCall").filter(|v| !v.is_null()) {
+        call.insert("timestamp".into(), at.clone());
+    }
+    call.insert("source".into(), Json::String("notion".into()));
+    let calls = raw
+        .entry("callHistory")
+        .or_insert_with(|| Json::Array(Vec::new()));
+    if let Json::Array(items) = calls {
+        items.push(Json::Object(call));
+    }
 }
 
 fn parse_value(spec: &FieldSpec, json: &Json, zone: Tz) -> Result<Value, String> {
@@ -578,6 +644,34 @@ mod tests {
             keys.contains(&"id:c9") && keys.contains(&"at:2026-09-15T14:00:00.000Z"),
             "{keys:?}"
         );
+    }
+
+    #[test]
+    fn a_call_without_id_or_time_keeps_its_key_when_notes_are_typed() {
+        let before = parse(json!({"id": "5", "callHistory": [{"outcome": "DM"}, {"outcome": "DM"}]})).unwrap();
+        let after = parse(json!({"id": "5", "callHistory": [{"outcome": "DM", "notes": "typed later"}, {"outcome": "DM"}]})).unwrap();
+        let keys = |c: &DialerContact| c.calls.iter().map(|c| c.key.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&before), keys(&after));
+        assert_ne!(keys(&before)[0], keys(&before)[1], "two alike calls are two calls");
+        let edited = parse(json!({"id": "5", "callHistory": [{"outcome": "GK"}, {"outcome": "DM"}]})).unwrap();
+        assert_ne!(keys(&edited)[0], keys(&before)[0], "its outcome is part of what it is");
+    }
+
+    #[test]
+    fn a_contact_made_from_a_page_takes_its_call_fields_as_one_call() {
+        let mut raw = Map::new();
+        raw.insert("lastCall".into(), json!("2026-09-15T14:00:00.000Z"));
+        let mut updates = FieldMap::new();
+        updates.insert("outcome".into(), Value::Text("DM".into()));
+        updates.insert("duration".into(), Value::Number(95.0));
+        updates.insert("companyName".into(), Value::Text("Acme".into()));
+        add_imported_call(&mut raw, &updates, &imported_call_id("p1"));
+        raw.insert("id".into(), json!("7"));
+        let c = parse(Json::Object(raw)).unwrap();
+        assert_eq!(c.values["outcome"], Value::Text("DM".into()));
+        assert_eq!(c.values["duration"], Value::Number(95.0));
+        assert_eq!(c.calls[0].key, "id:notion-p1");
+        assert!(c.calls[0].at.is_some());
     }
 
     #[test]

@@ -27,9 +27,9 @@ pub use config::{Brake, CallNotesTarget, ContactPolicy, SyncConfig};
 pub use contact::{CallRecord, ContactError, ContactId, DialerContact};
 pub use fields::{FieldSpec, Kind, PropKind, Strategy, FIELDS};
 pub use merge::{
-    applied_resolution, merge_fields, recommended_side, resolve, resolve_deletion, Base,
-    FieldChoice, FieldConflict, LostValue, MergeInput, RecordStatus, Resolution, ResolveError,
-    Side,
+    applied_resolution, conflict_stands, later_edit, merge_conflicts, merge_fields,
+    recommended_side, refresh_conflicts, resolve, resolve_deletion, same_value, Base, FieldChoice, FieldConflict,
+    LostValue, MergeInput, RecordStatus, Resolution, ResolveError, Side,
 };
 pub use plan::{
     plan, ContactSnapshot, DialerWrite, Link, NotionWrite, Plan, PlanInput, Problem, RecordPlan,

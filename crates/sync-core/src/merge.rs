@@ -50,6 +50,9 @@ pub enum RecordStatus {
     /// since the last sync: nothing is archived until a person chooses
     /// (archive the page, or restore the contact from it).
     DeletedInDialerEditedInNotion,
+    /// Deleted in the dialer, but a person chose to keep Notion's page: the
+    /// next run that reads the page brings the contact back under its id.
+    RestoreFromNotion,
 }
 
 impl RecordStatus {
@@ -87,26 +90,141 @@ pub struct FieldConflict {
 
 impl FieldConflict {
     /// The side a person would most likely keep: the later edit (the
-    /// roadmap's "Recommended: Keep Dialer version (more recent)"). A
-    /// dialer edit without a time is not known to be later, so Notion.
+    /// roadmap's "Recommended: Keep Dialer version (more recent)"), by the
+    /// same rule last-edit-wins applies ([`later_edit`]).
     pub fn recommended(&self) -> Side {
-        match self.dialer_edited_at {
-            Some(dialer) if dialer > self.notion_edited_at => Side::Dialer,
-            _ => Side::Notion,
-        }
+        later_edit(self.dialer_edited_at, self.notion_edited_at).0
     }
 }
 
 /// The side to recommend for a whole record: the one whose latest edit
-/// among its conflicting fields is the later one.
+/// among its conflicting fields is the later one ([`later_edit`]).
 pub fn recommended_side(conflicts: &[FieldConflict]) -> Side {
-    let dialer = conflicts.iter().filter_map(|c| c.dialer_edited_at).max();
     let notion = conflicts.iter().map(|c| c.notion_edited_at).max();
-    match (dialer, notion) {
-        (Some(d), Some(n)) if d > n => Side::Dialer,
-        (Some(_), None) => Side::Dialer,
-        _ => Side::Notion,
+    let dialer = if conflicts.iter().any(|c| c.dialer_edited_at.is_none()) {
+        None
+    } else {
+        conflicts.iter().filter_map(|c| c.dialer_edited_at).max()
+    };
+    match notion {
+        Some(n) => later_edit(dialer, n).0,
+        None => Side::Dialer,
     }
+}
+
+/// Which edit is the later, the one rule for last-edit-wins and for the
+/// console's recommendation. Notion's edit times are rounded down to the
+/// minute, so the dialer's time is compared at the same precision; a tie
+/// goes to the dialer, the system the calls are made in, so a retried run
+/// always picks the same side. A dialer edit whose time is unknown (no
+/// `updatedAt`, no blob time) happened after the last sync, and is not
+/// known to be earlier than Notion's: it is taken as a tie.
+pub fn later_edit(dialer_at: Option<DateTime<Utc>>, notion_at: DateTime<Utc>) -> (Side, &'static str) {
+    let Some(dialer_at) = dialer_at else {
+        return (
+            Side::Dialer,
+            "the dialer's edit time is unknown; the dialer wins ties",
+        );
+    };
+    let (d, n) = (floor_to_minute(dialer_at), floor_to_minute(notion_at));
+    if d > n {
+        (Side::Dialer, "the dialer was edited later")
+    } else if n > d {
+        (Side::Notion, "Notion was edited later")
+    } else {
+        (Side::Dialer, "edited in the same minute; the dialer wins ties")
+    }
+}
+
+/// Whether two values of field `key` are one value on both sides: equal,
+/// equal once written to the other side, or two spellings of one phone number.
+pub fn same_value(mapping: &Mapping, key: &str, dialer: &Value, notion: &Value) -> bool {
+    let Some(f) = mapping.field(key) else {
+        return dialer == notion;
+    };
+    dialer == notion
+        || mapping.projection(key, dialer) == *notion
+        || dialer_projection(f.spec.kind, notion, mapping.zone) == *dialer
+        || same_phone(f.spec.kind, dialer, notion, mapping.phone_region)
+}
+
+/// A record's open conflicts after a run: the fields it found now, and the
+/// earlier ones it did not replace, except those still waiting for a person
+/// whose two sides have since been made the same (`base`: both sides after
+/// the run). Settled ones stay, for review, until they are retired.
+pub fn merge_conflicts(
+    earlier: &[FieldConflict],
+    found: &[FieldConflict],
+    base: &Base,
+    mapping: &Mapping,
+) -> Vec<FieldConflict> {
+    let mut out: Vec<FieldConflict> = earlier
+        .iter()
+        .filter(|c| !found.iter().any(|f| f.field == c.field))
+        .filter(|c| {
+            let d = base.dialer.get(&c.field).cloned().unwrap_or(Value::Empty);
+            let n = base.notion.get(&c.field).cloned().unwrap_or(Value::Empty);
+            c.applied.is_some() || !same_value(mapping, &c.field, &d, &n)
+        })
+        .cloned()
+        .collect();
+    out.extend(found.iter().cloned());
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+/// Whether both sides still hold what they held when the conflict was
+/// found (after what its policy applied): a resolution written over a newer
+/// edit would destroy it. `Err` names the first field that moved.
+pub fn conflict_stands(
+    conflicts: &[FieldConflict],
+    dialer: &FieldMap,
+    notion: &FieldMap,
+    mapping: &Mapping,
+) -> Result<(), String> {
+    match conflicts.iter().find(|c| !stands(c, dialer, notion, mapping)) {
+        Some(c) => Err(c.field.clone()),
+        None => Ok(()),
+    }
+}
+
+fn stands(c: &FieldConflict, dialer: &FieldMap, notion: &FieldMap, mapping: &Mapping) -> bool {
+    let (want_d, want_n) = match c.applied {
+        Some(Side::Dialer) => (&c.dialer, &c.dialer),
+        Some(Side::Notion) => (&c.notion, &c.notion),
+        None => (&c.dialer, &c.notion),
+    };
+    let d = dialer.get(&c.field).unwrap_or(&Value::Empty);
+    let n = notion.get(&c.field).unwrap_or(&Value::Empty);
+    same_value(mapping, &c.field, want_d, d) && same_value(mapping, &c.field, n, want_n)
+}
+
+/// A conflict brought up to date with what both sides hold now: fields
+/// that still stand are kept; a field edited again since waits for a person
+/// with its current values; one whose sides now agree is closed.
+pub fn refresh_conflicts(
+    conflicts: &[FieldConflict],
+    dialer: &FieldMap,
+    notion: &FieldMap,
+    mapping: &Mapping,
+) -> Vec<FieldConflict> {
+    conflicts
+        .iter()
+        .filter_map(|c| {
+            if stands(c, dialer, notion, mapping) {
+                return Some(c.clone());
+            }
+            let d = dialer.get(&c.field).cloned().unwrap_or(Value::Empty);
+            let n = notion.get(&c.field).cloned().unwrap_or(Value::Empty);
+            (!same_value(mapping, &c.field, &d, &n)).then(|| FieldConflict {
+                dialer: d,
+                notion: n,
+                applied: None,
+                reason: "edited again since the conflict was found; choose again".into(),
+                ..c.clone()
+            })
+        })
+        .collect()
 }
 
 /// A value the sync replaced. Never dropped: reported, and stored with the
@@ -154,7 +272,6 @@ pub fn merge_fields(
     input: &MergeInput,
     mapping: &Mapping,
     policy: ContactPolicy,
-    now: DateTime<Utc>,
 ) -> FieldMerge {
     let mut out = FieldMerge::default();
     for f in &mapping.fields {
@@ -172,10 +289,7 @@ pub fn merge_fields(
             .map(|b| b.notion.get(key).cloned().unwrap_or(Value::Empty));
         let to_n = |v: &Value| mapping.projection(key, v);
         let to_d = |v: &Value| dialer_projection(f.spec.kind, v, mapping.zone);
-        let same = d == n
-            || to_n(&d) == n
-            || to_d(&n) == d
-            || same_phone(f.spec.kind, &d, &n, mapping.phone_region);
+        let same = same_value(mapping, key, &d, &n);
         let changed_d = base_d.as_ref() != Some(&d);
         let changed_n = base_n.as_ref() != Some(&n);
 
@@ -220,11 +334,8 @@ pub fn merge_fields(
                         (true, false) => Some(Side::Dialer),
                         (false, true) => Some(Side::Notion),
                         (true, true) => {
-                            let (applied, reason) = decide(
-                                policy,
-                                input.dialer_edited_at.unwrap_or(now),
-                                input.notion_edited_at,
-                            );
+                            let (applied, reason) =
+                                decide(policy, input.dialer_edited_at, input.notion_edited_at);
                             out.conflicts.push(FieldConflict {
                                 field: key.into(),
                                 base: base_d.clone(),
@@ -291,13 +402,10 @@ fn other(side: Side) -> Side {
     }
 }
 
-/// The policy's choice for a true conflict. Notion's edit times are rounded
-/// down to the minute, so the dialer's time is compared at the same
-/// precision; a tie goes to the dialer, the system the calls are made in,
-/// so a retried run always picks the same side.
+/// The policy's choice for a true conflict (last edit wins: [`later_edit`]).
 fn decide(
     policy: ContactPolicy,
-    dialer_at: DateTime<Utc>,
+    dialer_at: Option<DateTime<Utc>>,
     notion_at: DateTime<Utc>,
 ) -> (Option<Side>, String) {
     match policy {
@@ -305,17 +413,8 @@ fn decide(
         ContactPolicy::NotionWins => (Some(Side::Notion), "policy: Notion wins".into()),
         ContactPolicy::Ask => (None, "policy: ask; both sides left as they are".into()),
         ContactPolicy::LastEditWins => {
-            let (d, n) = (floor_to_minute(dialer_at), floor_to_minute(notion_at));
-            if d > n {
-                (Some(Side::Dialer), "the dialer was edited later".into())
-            } else if n > d {
-                (Some(Side::Notion), "Notion was edited later".into())
-            } else {
-                (
-                    Some(Side::Dialer),
-                    "edited in the same minute; the dialer wins ties".into(),
-                )
-            }
+            let (side, reason) = later_edit(dialer_at, notion_at);
+            (Some(side), reason.into())
         }
     }
 }

@@ -29,20 +29,21 @@ impl Default for Region {
     }
 }
 
-/// The match key for a phone number: E.164 when the number is valid for its
-/// region, else its digits (so short internal numbers such as `555-1111`
-/// still match each other). `None` when there are no digits at all.
+/// The match key for a phone number: the number as the phone library reads
+/// it in the default region, in E.164, whether or not its data calls the
+/// number valid (fictional 555 numbers, area codes it lacks): the
+/// dialer's `555-777-8888` and Notion's `+1 (555) 777-8888` are one number.
+/// Only text the library cannot read as a number at all falls back to its
+/// digits. `None` when there are fewer than three digits.
 pub fn match_key(raw: &str, region: Region) -> Option<String> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     if digits.len() < 3 {
         return None;
     }
-    if let Ok(number) = phonenumber::parse(Some(region.0), raw) {
-        if phonenumber::is_valid(&number) {
-            return Some(number.format().mode(Mode::E164).to_string());
-        }
+    match phonenumber::parse(Some(region.0), raw) {
+        Ok(number) => Some(number.format().mode(Mode::E164).to_string()),
+        Err(_) => Some(digits),
     }
-    Some(digits)
 }
 
 #[cfg(test)]
@@ -67,6 +68,17 @@ mod tests {
     }
 
     #[test]
+    fn numbers_the_library_calls_invalid_still_match_their_spellings() {
+        // 555 numbers are fictional: no region's data calls them valid.
+        let keys: Vec<_> = ["555-777-8888", "+1 (555) 777-8888", "5557778888", "1-555-777-8888"]
+            .iter()
+            .map(|s| match_key(s, Region::US))
+            .collect();
+        assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+        assert_ne!(keys[0], match_key("555-777-8889", Region::US));
+    }
+
+    #[test]
     fn other_regions_and_short_numbers() {
         let gb = Region::parse("gb").unwrap();
         assert_eq!(
@@ -78,8 +90,8 @@ mod tests {
             Some("+442079460018")
         );
         assert_eq!(
-            match_key("555-1111", Region::US).as_deref(),
-            Some("5551111")
+            match_key("555-1111", Region::US),
+            match_key("(555) 1111", Region::US)
         );
         assert_eq!(match_key("n/a", Region::US), None);
         assert!(Region::parse("Narnia").is_err());

@@ -11,8 +11,10 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::backup::{replaced, Replaced};
+use crate::calllog::{mark_imported, mark_logged, to_log, LogEntry};
 use crate::config::{CallNotesTarget, SyncConfig};
-use crate::contact::{dialer_projection, CallRecord, ContactId, DialerContact};
+use crate::contact::{dialer_projection, imported_call_id, ContactId, DialerContact};
 use crate::fields::{DialerPath, Strategy};
 use crate::merge::{merge_fields, Base, FieldConflict, LostValue, MergeInput, RecordStatus};
 use crate::phone;
@@ -95,6 +97,9 @@ pub enum Link {
     ByDialerId,
     /// Matched for the first time by normalized phone (no Dialer ID on the page yet).
     ByPhone,
+    /// Matched by the page the contact was made from (its `notion.pageId`):
+    /// a contact created from a page whose Dialer ID could not be written.
+    ByPageId,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -105,10 +110,13 @@ pub struct RecordPlan {
     pub link: Option<Link>,
     pub notion: NotionWrite,
     pub dialer: DialerWrite,
-    /// Calls to append to the page body (oldest first).
-    pub calls_to_log: Vec<CallRecord>,
+    /// Call-log entries to append to the page body (oldest first).
+    pub calls_to_log: Vec<LogEntry>,
     pub conflicts: Vec<FieldConflict>,
     pub lost: Vec<LostValue>,
+    /// Every value the writes above replace, on either side, as the sides
+    /// held them when read (the backup taken before the writes).
+    pub replaced: Vec<Replaced>,
     /// The base to save once every write above has succeeded.
     #[serde(skip)]
     pub base: Base,
@@ -129,6 +137,36 @@ impl RecordPlan {
         self.notion != NotionWrite::None
             || self.dialer != DialerWrite::None
             || !self.calls_to_log.is_empty()
+    }
+
+    /// The base to save when Notion's writes went through but the dialer's
+    /// did not (the contact changed since it was read): what Notion now
+    /// holds and the calls now logged are kept, and every field the dialer
+    /// was to take is recorded as if both sides had last agreed on the
+    /// dialer's value as read, so the next run sees Notion's value as a
+    /// change again and merges it with whatever the dialer holds by then.
+    /// `dialer_read`: the contact's values as this run read them.
+    /// `base`: the next base as the writes so far made it.
+    pub fn base_without_dialer_write(
+        &self,
+        base: &Base,
+        dialer_read: &FieldMap,
+        mapping: &Mapping,
+    ) -> Base {
+        let mut base = base.clone();
+        if let DialerWrite::Update { values, archived } = &self.dialer {
+            for key in values.keys() {
+                let d = dialer_read.get(key).cloned().unwrap_or(Value::Empty);
+                base.notion.insert(key.clone(), mapping.projection(key, &d));
+                base.dialer.insert(key.clone(), d);
+            }
+            match archived {
+                Some(true) => base.status = RecordStatus::Active,
+                Some(false) => base.status = RecordStatus::ArchivedInNotion,
+                None => {}
+            }
+        }
+        base
     }
 }
 
@@ -271,7 +309,10 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            let base = input.bases.get(&id);
+            // A contact the dialer holds under the id of one it deleted (ids
+            // reused, or the contact restored there) is synced afresh: the
+            // deletion is undone by the dialer itself.
+            let base = input.bases.get(&id).filter(|b| !b.status.is_deleted_in_dialer());
             let mut link = None;
             let page = match page_for.get(&id) {
                 Some(p) => {
@@ -281,11 +322,22 @@ impl<'a> Planner<'a> {
                     Some(*p)
                 }
                 None if base.is_none() => {
-                    let found = self.match_by_phone(&snap.contact, &unlinked);
-                    if found.is_some() {
-                        link = Some(Link::ByPhone);
+                    let by_page = snap.contact.mirror_page_id().and_then(|id| {
+                        unlinked
+                            .iter()
+                            .copied()
+                            .find(|p| p.page_id == id && !self.taken_pages.contains(&p.page_id))
+                    });
+                    if by_page.is_some() {
+                        link = Some(Link::ByPageId);
+                        by_page
+                    } else {
+                        let found = self.match_by_phone(&snap.contact, &unlinked);
+                        if found.is_some() {
+                            link = Some(Link::ByPhone);
+                        }
+                        found
                     }
-                    found
                 }
                 None => None,
             };
@@ -305,8 +357,16 @@ impl<'a> Planner<'a> {
             let base = input.bases.get(id);
             let exists = input.all_contact_ids.contains(id);
             match base {
+                // Its page, archived for the delete, was restored from Notion's
+                // trash by a person: the delete waits for a choice again.
+                Some(b) if !exists && b.status == RecordStatus::DeletedInDialer => {
+                    self.plan_dialer_delete(b, Some(page))
+                }
                 Some(b) if b.status.is_deleted_in_dialer() => {
                     self.unchanged += 1;
+                }
+                Some(b) if !exists && b.status == RecordStatus::RestoreFromNotion => {
+                    self.plan_new_contact(page, Some(*id))
                 }
                 Some(b) if !exists => self.plan_dialer_delete(b, Some(page)),
                 Some(b) => self.plan_record(None, Some(page), Some(b), None, &trashed),
@@ -338,6 +398,8 @@ impl<'a> Planner<'a> {
             });
             match base.status {
                 status if status.is_deleted_in_dialer() => self.unchanged += 1,
+                // Waits for its page to be read (the restore run reads it at once).
+                RecordStatus::RestoreFromNotion => self.unchanged += 1,
                 _ if !exists => self.plan_dialer_delete(base, None),
                 RecordStatus::Active if page_gone => self.plan_notion_trash(base),
                 _ => self.unchanged += 1,
@@ -507,20 +569,14 @@ impl<'a> Planner<'a> {
             },
             input.mapping,
             input.config.contact_policy,
-            input.now,
         );
         let mut logged = base.map(|b| b.logged_calls.clone()).unwrap_or_default();
-        let calls: Vec<CallRecord> = snap
-            .map(|s| {
-                s.contact
-                    .calls
-                    .iter()
-                    .filter(|c| !logged.contains(&c.key))
-                    .cloned()
-                    .collect()
-            })
+        let calls = snap
+            .map(|s| to_log(&s.contact.calls, &logged))
             .unwrap_or_default();
-        logged.extend(calls.iter().map(|c| c.key.clone()));
+        if let Some(s) = snap {
+            mark_logged(&mut logged, &s.contact.calls);
+        }
         // Fields the database cannot hold right now (a property missing or of
         // the wrong type) keep their last synced values in the base, so an edit
         // made meanwhile is still seen as an edit once the property is fixed.
@@ -545,7 +601,11 @@ impl<'a> Planner<'a> {
                 notes,
             }
         };
-        let dialer_write = if to_dialer.is_empty() && !restored {
+        // The contact's `notion.pageId` is how the dialer finds its page (and
+        // how a contact made from a page is linked again): kept right.
+        let mirror_stale =
+            snap.is_some_and(|s| s.contact.mirror_page_id() != Some(page.page_id.as_str()));
+        let dialer_write = if to_dialer.is_empty() && !restored && !mirror_stale {
             DialerWrite::None
         } else {
             DialerWrite::Update {
@@ -553,7 +613,7 @@ impl<'a> Planner<'a> {
                 archived: restored.then_some(false),
             }
         };
-        let record = RecordPlan {
+        let mut record = RecordPlan {
             contact_id: id,
             company_name: dialer
                 .get("companyName")
@@ -568,6 +628,7 @@ impl<'a> Planner<'a> {
             calls_to_log,
             conflicts: merged.conflicts,
             lost: merged.lost,
+            replaced: Vec::new(),
             base: Base {
                 contact_id: id,
                 page_id: Some(page.page_id.clone()),
@@ -578,6 +639,7 @@ impl<'a> Planner<'a> {
                 synced_at: input.now,
             },
         };
+        record.replaced = replaced(&record, &page.values, dialer);
         self.push(record, base);
     }
 
@@ -585,11 +647,11 @@ impl<'a> Planner<'a> {
     /// Notes property; either way nothing already there is replaced.
     fn route_calls(
         &self,
-        calls: Vec<CallRecord>,
+        calls: Vec<LogEntry>,
         base_notion: &mut FieldMap,
         base_dialer: &mut FieldMap,
         to_dialer: &mut FieldMap,
-    ) -> (Vec<CallRecord>, Option<String>) {
+    ) -> (Vec<LogEntry>, Option<String>) {
         let has_notes = self.input.mapping.field("notes").is_some();
         if calls.is_empty()
             || self.input.config.call_notes == CallNotesTarget::PageBody
@@ -663,7 +725,7 @@ impl<'a> Planner<'a> {
             .collect();
         let mut to_dialer = FieldMap::new();
         let (calls_to_log, notes) = self.route_calls(
-            c.calls.clone(),
+            to_log(&c.calls, &BTreeSet::new()),
             &mut base_notion,
             &mut base_dialer,
             &mut to_dialer,
@@ -686,12 +748,17 @@ impl<'a> Planner<'a> {
             calls_to_log,
             conflicts: Vec::new(),
             lost: Vec::new(),
+            replaced: Vec::new(),
             base: Base {
                 contact_id: c.id,
                 page_id: None,
                 dialer: base_dialer,
                 notion: base_notion,
-                logged_calls: c.calls.iter().map(|c| c.key.clone()).collect(),
+                logged_calls: {
+                    let mut logged = BTreeSet::new();
+                    mark_logged(&mut logged, &c.calls);
+                    logged
+                },
                 status: RecordStatus::Active,
                 synced_at: input.now,
             },
@@ -722,13 +789,13 @@ impl<'a> Planner<'a> {
         for f in &input.mapping.fields {
             let key = f.spec.key;
             let n = page.values.get(key).cloned().unwrap_or(Value::Empty);
-            let writes = match (f.spec.strategy, f.spec.dialer) {
-                (Strategy::ContactInfo | Strategy::NotionOwned, _) => true,
-                // Top-level call data (counts, last call, OK code) is copied so nothing is lost;
-                // per-call fields belong to calls the dialer never made.
-                (Strategy::DialerOwned, DialerPath::Top(_)) => true,
-                _ => false,
-            };
+            // Everything is copied, call data included: the page's latest-call
+            // fields (Outcome, Duration, ...) become the contact's one call,
+            // so a later edit in the dialer never empties them in Notion.
+            let writes = matches!(
+                f.spec.strategy,
+                Strategy::ContactInfo | Strategy::NotionOwned | Strategy::DialerOwned
+            );
             if matches!(f.spec.strategy, Strategy::Key | Strategy::CreatedTime) {
                 continue;
             }
@@ -746,6 +813,17 @@ impl<'a> Planner<'a> {
             "createdAt".into(),
             Value::Date(DateValue::Instant(page.created_time)),
         );
+        // The imported call is the dialer's now, and already in Notion.
+        let mut logged_calls = BTreeSet::new();
+        let imports_a_call = input.mapping.fields.iter().any(|f| {
+            matches!(f.spec.dialer, DialerPath::LatestCall(_)) && values.contains_key(f.spec.key)
+        });
+        if imports_a_call {
+            mark_imported(
+                &mut logged_calls,
+                &format!("id:{}", imported_call_id(&page.page_id)),
+            );
+        }
         let record = RecordPlan {
             contact_id: id,
             company_name: page
@@ -769,12 +847,13 @@ impl<'a> Planner<'a> {
             calls_to_log: Vec::new(),
             conflicts: Vec::new(),
             lost: Vec::new(),
+            replaced: Vec::new(),
             base: Base {
                 contact_id: id,
                 page_id: Some(page.page_id.clone()),
                 dialer: base_dialer,
                 notion: page.values.clone(),
-                logged_calls: BTreeSet::new(),
+                logged_calls,
                 status: RecordStatus::Active,
                 synced_at: input.now,
             },
@@ -820,6 +899,21 @@ impl<'a> Planner<'a> {
                 })
                 .collect(),
         };
+        let live = page.filter(|p| !p.in_trash);
+        let mut edits = edits;
+        if let (Some(p), true, true) = (live, edits.is_empty(), base.status == RecordStatus::DeletedInDialer) {
+            let name = |side: &FieldMap| side.get("companyName").cloned().unwrap_or(Value::Empty);
+            edits.push(FieldConflict {
+                field: "companyName".into(),
+                base: Some(name(&base.dialer)),
+                dialer: name(&base.dialer),
+                notion: p.values.get("companyName").cloned().unwrap_or(Value::Empty),
+                dialer_edited_at: None,
+                notion_edited_at: p.last_edited_time,
+                applied: None,
+                reason: "deleted in the dialer; its page was restored from Notion's trash since".into(),
+            });
+        }
         let edited = !edits.is_empty();
         let mut next = base.clone();
         next.status = if edited {
@@ -856,6 +950,7 @@ impl<'a> Planner<'a> {
             calls_to_log: Vec::new(),
             conflicts: edits,
             lost: Vec::new(),
+            replaced: Vec::new(),
             base: next,
         });
     }
@@ -883,6 +978,7 @@ impl<'a> Planner<'a> {
             calls_to_log: Vec::new(),
             conflicts: Vec::new(),
             lost: Vec::new(),
+            replaced: Vec::new(),
             base: next,
         });
     }

@@ -11,9 +11,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use sync_core::backup::{replaced, restore_values, Replaced};
+use sync_core::backup::{restore_values, Replaced};
 use sync_core::plan::{NotionWrite, RecordPlan};
-use sync_core::{ContactId, FieldMap};
+use sync_core::{ContactId, DialerContact, FieldMap, Side};
 
 use crate::error::EngineError;
 use crate::run::{ApplyContext, Engine};
@@ -37,6 +37,13 @@ pub struct Backup {
     pub archived_page: bool,
     /// The contact as the dialer stored it before the run, when it was read.
     pub dialer_before: Option<Json>,
+}
+
+/// Both sides of a record as they stand, before a person's change.
+pub(crate) struct Sides<'a> {
+    pub(crate) dialer: &'a DialerContact,
+    pub(crate) notion: &'a FieldMap,
+    pub(crate) page_id: Option<&'a str>,
 }
 
 /// What a restore put back.
@@ -63,21 +70,13 @@ impl Engine {
         r: &RecordPlan,
         ctx: &ApplyContext<'_>,
     ) -> Result<(), EngineError> {
-        let page = r
-            .page_id
-            .as_deref()
-            .or(r.base.page_id.as_deref())
-            .and_then(|p| ctx.pages.get(p));
         let contact = ctx.contacts.get(&r.contact_id).map(|(c, _)| c);
-        // A side this run did not read is as the base says: unchanged since.
-        let notion_before = page.map_or(&r.base.notion, |p| &p.values);
-        let dialer_before = contact.map_or(&r.base.dialer, |c| &c.values);
-        let replaced = replaced(r, notion_before, dialer_before);
+        let replaced = r.replaced.clone();
         let archived_page = matches!(r.notion, NotionWrite::Trash);
         if replaced.is_empty() && !archived_page {
             return Ok(());
         }
-        let now = Utc::now();
+        let now = self.now();
         let backup = Backup {
             contact_id: r.contact_id,
             company_name: r.company_name.clone(),
@@ -96,6 +95,54 @@ impl Engine {
                 &backup,
                 netlify_blobs::SetOptions::default(),
             )
+            .await?;
+        Ok(())
+    }
+
+    /// Saves what writing `values` to both sides would replace there, as a
+    /// backup of run `run_id` (a restore's own).
+    pub(crate) async fn back_up_values(
+        &self,
+        id: ContactId,
+        values: &FieldMap,
+        now: Sides<'_>,
+        run_id: &str,
+    ) -> Result<(), EngineError> {
+        let mut replaced = Vec::new();
+        for (field, after) in values {
+            let sides = [
+                (Side::Dialer, now.dialer.values.get(field)),
+                (Side::Notion, now.page_id.and(now.notion.get(field))),
+            ];
+            for (side, before) in sides {
+                if let Some(before) = before.filter(|b| *b != after && !b.is_empty()) {
+                    replaced.push(Replaced {
+                        field: field.clone(),
+                        side,
+                        before: before.clone(),
+                        after: after.clone(),
+                    });
+                }
+            }
+        }
+        if replaced.is_empty() {
+            return Ok(());
+        }
+        let taken_at = self.now();
+        let backup = Backup {
+            contact_id: id,
+            company_name: now.dialer.company_name().to_string(),
+            page_id: now.page_id.map(str::to_string),
+            run_id: run_id.to_string(),
+            taken_at,
+            replaced,
+            archived_page: false,
+            dialer_before: Some(Json::Object(now.dialer.raw.clone())),
+        };
+        let day = taken_at.format("%Y%m%d").to_string();
+        self.state
+            .store
+            .set_json(&key(&day, run_id, id), &backup, netlify_blobs::SetOptions::default())
             .await?;
         Ok(())
     }
@@ -147,9 +194,21 @@ impl Engine {
                 ))
             })?;
         let values = restore_values(&backup.replaced);
-        let lock = self.short_lock(&format!("{actor}:restore-{id}")).await?;
+        if values.is_empty() {
+            return Err(EngineError::BadRequest(format!(
+                "run {run_id} changed only call data of contact {id}, which always comes from the dialer: there is nothing to restore"
+            )));
+        }
+        let lock = self.lock(&format!("{actor}:restore-{id}"), 2).await?;
+        // What the restore replaces is backed up too: it can be undone.
+        let own_run = format!("{}-restore", self.now().format("%Y%m%dT%H%M%S%.3fZ"));
         let result = self
-            .write_values(id, backup.page_id.as_deref(), &values)
+            .write_values(
+                id,
+                backup.page_id.as_deref(),
+                &values,
+                crate::conflicts::Expect::Backup(&own_run),
+            )
             .await;
         lock.release().await?;
         result?;

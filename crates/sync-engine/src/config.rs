@@ -45,6 +45,8 @@ pub struct EngineConfig {
     pub backup_days: u32,
     /// Where failures are reported (`ALERT_*`; none set: logs only).
     pub alerts: alerts::AlertConfig,
+    /// The system clock, unless a test shifts it.
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -178,6 +180,7 @@ impl EngineConfig {
             },
             history_days: days("SYNC_HISTORY_DAYS", 30)?,
             backup_days: days("SYNC_BACKUP_DAYS", 7)?,
+            clock: crate::clock::Clock::system(),
         })
     }
 }

@@ -17,6 +17,14 @@ pub enum EngineError {
     State(String),
     #[error("another sync is running (started {since}); try again in a minute")]
     Busy { since: String },
+    /// This run stalled past its lease and another run took over: it stopped
+    /// writing; the other run (or the next) does the rest.
+    #[error("another sync took over after this one stalled past its lease; it stopped, and the next run does the rest")]
+    LeaseLost,
+    /// Another writer changed a blob of the sync's own state since this run
+    /// read it (its conditional write failed): nothing was overwritten.
+    #[error("{0} was changed by another sync meanwhile; this run's change to it is left to the next run")]
+    Moved(String),
     #[error("contact {0} was not found in the dialer")]
     UnknownContact(String),
     #[error("{0}")]

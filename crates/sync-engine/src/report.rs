@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sync_core::{ContactId, FieldConflict, LostValue, Problem};
+use sync_core::{ContactId, DialerWrite, FieldConflict, LostValue, NotionWrite, Problem, RecordPlan};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
@@ -183,4 +183,86 @@ impl fmt::Display for RunReport {
         }
         Ok(())
     }
+}
+
+/// A planned record as the report shows it.
+pub(crate) fn record_report(r: &RecordPlan, status: RecordStatus, error: Option<String>) -> RecordReport {
+    let mut actions = Vec::new();
+    match &r.notion {
+        NotionWrite::Create { .. } => actions.push("created in Notion".to_string()),
+        NotionWrite::Update {
+            values,
+            set_dialer_id,
+            notes,
+        } => {
+            let mut fields: Vec<&str> = values.keys().map(String::as_str).collect();
+            if *set_dialer_id {
+                fields.push("Dialer ID");
+            }
+            if notes.is_some() {
+                fields.push("Notes (call log)");
+            }
+            actions.push(format!("updated in Notion: {}", fields.join(", ")));
+        }
+        NotionWrite::Trash => actions.push("archived in Notion".to_string()),
+        NotionWrite::None => {}
+    }
+    match &r.dialer {
+        DialerWrite::Create { .. } => actions.push("created in the dialer".to_string()),
+        DialerWrite::Update { values, archived } => {
+            if !values.is_empty() {
+                actions.push(format!(
+                    "updated in the dialer: {}",
+                    values.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            match archived {
+                Some(true) => {
+                    actions.push("marked archived in the dialer (trashed in Notion)".to_string())
+                }
+                Some(false) => {
+                    actions.push("archived mark removed (restored in Notion)".to_string())
+                }
+                None => {}
+            }
+        }
+        DialerWrite::None => {}
+    }
+    if !r.calls_to_log.is_empty() {
+        actions.push(format!("{} call(s) logged", r.calls_to_log.len()));
+    }
+    if actions.is_empty() {
+        actions.push("no changes".to_string());
+    }
+    RecordReport {
+        contact_id: Some(r.contact_id),
+        company_name: r.company_name.clone(),
+        page_id: r.page_id.clone(),
+        status,
+        actions,
+        conflicts: r.conflicts.clone(),
+        lost: r.lost.clone(),
+        error,
+    }
+}
+
+/// Adds a record's writes to the summary.
+pub(crate) fn count(s: &mut Summary, r: &RecordPlan) {
+    match r.notion {
+        NotionWrite::Create { .. } => s.created_in_notion += 1,
+        NotionWrite::Update { .. } => s.updated_in_notion += 1,
+        NotionWrite::Trash => s.archived_in_notion += 1,
+        NotionWrite::None => {}
+    }
+    match &r.dialer {
+        DialerWrite::Create { .. } => s.created_in_dialer += 1,
+        DialerWrite::Update {
+            archived: Some(true),
+            ..
+        } => s.marked_archived_in_dialer += 1,
+        DialerWrite::Update { .. } => s.updated_in_dialer += 1,
+        DialerWrite::None => {}
+    }
+    s.calls_logged += r.calls_to_log.len();
+    s.conflicts += r.conflicts.len();
 }

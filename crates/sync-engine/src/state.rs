@@ -45,6 +45,21 @@ pub struct SyncState {
     pub mapping: Option<String>,
     #[serde(default)]
     pub index: BTreeMap<ContactId, IndexEntry>,
+    /// A run has gone through without leaving records for later: from then
+    /// on a big create or archive is held by the brake (before, it is the
+    /// first import). Records that fail do not hold this back.
+    #[serde(default)]
+    pub first_sync_done: bool,
+}
+
+impl SyncState {
+    /// Contacts by the page they are linked to, as the index knows them.
+    pub fn pages(&self) -> BTreeMap<&str, ContactId> {
+        self.index
+            .iter()
+            .filter_map(|(id, e)| e.page_id.as_deref().map(|p| (p, *id)))
+            .collect()
+    }
 }
 
 /// What the last run saw of one record, so the next reads only what moved.
@@ -58,6 +73,10 @@ pub struct IndexEntry {
     /// The page is in Notion's trash (the record is parked until it is restored).
     #[serde(default)]
     pub archived: bool,
+    /// The record has an open conflict: a run that touches it merges its
+    /// new conflicts into it and drops the ones both sides have settled.
+    #[serde(default)]
+    pub conflict: bool,
 }
 
 /// A stable fingerprint of the fields `mapping` exchanges (FNV-1a over
@@ -123,6 +142,81 @@ pub(crate) async fn read_strong(
     })
 }
 
+/// The version a blob was read at, to write it back conditionally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// There was no blob: write only if there still is none.
+    New,
+    Etag(String),
+    /// The server told no version (neither on read nor in its listing):
+    /// the write is unconditional.
+    Unknown,
+}
+
+impl Version {
+    pub(crate) fn condition(&self) -> SetOptions {
+        match self {
+            Version::New => SetOptions::if_new(),
+            Version::Etag(etag) => SetOptions::if_match(etag),
+            Version::Unknown => SetOptions::default(),
+        }
+    }
+}
+
+/// [`read_strong`] with the version to write it back with. Netlify sends the
+/// etag with the content; the local Blobs server does not, so its etag is
+/// taken from a listing made *before* reading again: the content is then
+/// as new as the etag or newer, and a write conditional on a stale etag
+/// fails rather than overwriting.
+pub(crate) async fn read_versioned_bytes(
+    store: &Store,
+    key: &str,
+) -> Result<Option<(Vec<u8>, Version)>, EngineError> {
+    let Some(blob) = read_strong(store, key).await? else {
+        return Ok(None);
+    };
+    if let Some(etag) = blob.etag {
+        return Ok(Some((blob.bytes, Version::Etag(etag))));
+    }
+    let etag = store
+        .list(Some(key))
+        .await?
+        .into_iter()
+        .find(|b| b.key == key)
+        .map(|b| b.etag)
+        .filter(|e| !e.is_empty());
+    Ok(read_strong(store, key).await?.map(|blob| {
+        let version = etag.map_or(Version::Unknown, Version::Etag);
+        (blob.bytes, version)
+    }))
+}
+
+/// [`read_versioned_bytes`], as JSON.
+pub(crate) async fn read_versioned<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    key: &str,
+) -> Result<Option<(T, Version)>, EngineError> {
+    match read_versioned_bytes(store, key).await? {
+        None => Ok(None),
+        Some((bytes, version)) => serde_json::from_slice(&bytes)
+            .map(|v| Some((v, version)))
+            .map_err(|e| EngineError::State(format!("{key}: {e}"))),
+    }
+}
+
+/// Writes `value` at `key` only if it is still at `version`; `Moved` if not.
+pub(crate) async fn write_versioned<T: Serialize>(
+    store: &Store,
+    key: &str,
+    value: &T,
+    version: &Version,
+) -> Result<Version, EngineError> {
+    match store.set_json(key, value, version.condition()).await? {
+        SetOutcome::Written { etag } => Ok(etag.map_or(Version::Unknown, Version::Etag)),
+        SetOutcome::ConditionFailed => Err(EngineError::Moved(key.to_string())),
+    }
+}
+
 /// [`read_strong`], as JSON.
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     store: &Store,
@@ -151,26 +245,34 @@ impl StateStore {
         StateStore { store }
     }
 
-    pub async fn load(&self) -> Result<(SyncState, Option<String>), EngineError> {
-        match read_strong(&self.store, "state").await? {
-            None => Ok((SyncState::default(), None)),
-            Some(blob) => {
-                let state = serde_json::from_slice(&blob.bytes)
-                    .map_err(|e| EngineError::State(format!("state: {e}")))?;
-                Ok((state, blob.etag))
-            }
-        }
+    /// The sync's state and the version to save it back with.
+    pub async fn load(&self) -> Result<(SyncState, Version), EngineError> {
+        Ok(read_versioned(&self.store, "state")
+            .await?
+            .unwrap_or((SyncState::default(), Version::New)))
     }
 
-    pub async fn save(&self, state: &SyncState) -> Result<(), EngineError> {
-        self.store
-            .set_json("state", state, SetOptions::default())
-            .await?;
-        Ok(())
+    /// Saves the state if nobody saved it since `version` was read
+    /// (`Moved` otherwise); returns the new version.
+    pub async fn save(&self, state: &SyncState, version: &Version) -> Result<Version, EngineError> {
+        write_versioned(&self.store, "state", state, version).await
     }
 
     pub async fn base(&self, id: ContactId) -> Result<Option<Base>, EngineError> {
         Ok(read_json(&self.store, &base_key(id)).await?)
+    }
+
+    /// A record's base and the version to save its next one with.
+    pub async fn base_versioned(&self, id: ContactId) -> Result<(Option<Base>, Version), EngineError> {
+        Ok(match read_versioned(&self.store, &base_key(id)).await? {
+            Some((base, version)) => (Some(base), version),
+            None => (None, Version::New),
+        })
+    }
+
+    /// Saves a record's next base if nobody saved one since `version`.
+    pub async fn save_base_if(&self, base: &Base, version: &Version) -> Result<Version, EngineError> {
+        write_versioned(&self.store, &base_key(base.contact_id), base, version).await
     }
 
     /// Forgets a record's base: the next look at it treats both sides as new.

@@ -186,13 +186,20 @@ impl Engine {
     /// Saves a run's record and puts it at the top of the index; prunes
     /// old records once a day. A failure here is logged, never fatal: the
     /// run's own work is already saved.
-    pub(crate) async fn record_run(&self, report: &RunReport) {
-        if let Err(e) = self.try_record_run(report).await {
+    /// Past `deadline` only the record itself is written: pruning and
+    /// alerts wait for a run with time to spare.
+    pub(crate) async fn record_run(&self, report: &RunReport, deadline: Option<std::time::Instant>) {
+        if let Err(e) = self.try_record_run(report, deadline).await {
             tracing::warn!(error = %e, "could not save the run history");
         }
     }
 
-    async fn try_record_run(&self, report: &RunReport) -> Result<(), EngineError> {
+    async fn try_record_run(
+        &self,
+        report: &RunReport,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<(), EngineError> {
+        let spare = deadline.is_none_or(|d| std::time::Instant::now() < d);
         let store = &self.state.store;
         let options = netlify_blobs::SetOptions::default();
         store
@@ -202,10 +209,11 @@ impl Engine {
         recent.runs.retain(|r| r.run_id != report.run_id);
         recent.runs.insert(0, RunLine::from(report));
         recent.runs.truncate(RECENT_KEPT);
-        let now = Utc::now();
-        if recent
-            .pruned_at
-            .is_none_or(|at| now - at >= chrono::Duration::days(1))
+        let now = self.now();
+        if spare
+            && recent
+                .pruned_at
+                .is_none_or(|at| now - at >= chrono::Duration::days(1))
         {
             self.prune_runs(now).await?;
             self.prune_backups(now).await?;
@@ -213,7 +221,9 @@ impl Engine {
             recent.pruned_at = Some(now);
         }
         let (alert, told) = crate::alerting::alert_for(&recent.alerts, &recent.runs[0], now);
-        if let Some(alert) = alert {
+        if let (Some(alert), false) = (&alert, spare) {
+            tracing::warn!(subject = %alert.subject, "alert left for the next run: no time left before the deadline");
+        } else if let Some(alert) = alert {
             // Not delivered anywhere: keep the old state, so the next run tries again.
             if self.tell(&alert).await {
                 recent.alerts = told;
@@ -321,7 +331,7 @@ impl Engine {
 
     /// The sync at a glance. Reads the state store only.
     pub async fn status(&self) -> Result<SyncStatus, EngineError> {
-        let now = Utc::now();
+        let now = self.now();
         let store = &self.state.store;
         let recent = self.history(RECENT_KEPT).await?;
         let queued_pushes = store.list(Some("queue/")).await?.len();

@@ -40,6 +40,8 @@ pub fn http_error(e: EngineError) -> HttpError {
         EngineError::UnknownContact(_) => HttpError::new(404, "unknown_contact", message),
         EngineError::Busy { .. } => HttpError::new(409, "sync_running", message)
             .with_hint("Another sync is running; try again in a minute."),
+        EngineError::LeaseLost | EngineError::Moved(_) => HttpError::new(409, "sync_overtaken", message)
+            .with_hint("Another sync finished this work; nothing is lost. Try again if something still looks out of date."),
         EngineError::Schema(_) => HttpError::new(422, "notion_schema", message)
             .with_hint("Run the Notion connection test to see which properties to add or change."),
         EngineError::Notion(n) => {

@@ -4,4 +4,5 @@
 pub mod app;
 pub mod blobs_server;
 pub mod event;
+pub mod fault_proxy;
 pub mod lambda;

@@ -229,13 +229,16 @@ impl World {
                     .find(|p| p.id == pid)
                     .unwrap()
                     .body
-                    .push(call.key.clone());
+                    .push(call.identity());
             }
             match &r.dialer {
                 DialerWrite::Create { values } => {
                     let mut raw = Map::new();
                     raw.insert("id".into(), json!(r.contact_id.to_string()));
                     write_fields(&mut raw, values);
+                    let page = page_id.as_deref().unwrap_or("");
+                    contact::add_imported_call(&mut raw, values, &contact::imported_call_id(page));
+                    contact::write_mirror_meta(&mut raw, page, None, false);
                     self.contacts
                         .insert(r.contact_id, (Json::Object(raw), None));
                     self.next_id = self.next_id.max(r.contact_id.get() + 1);
@@ -244,9 +247,14 @@ impl World {
                     let entry = self.contacts.get_mut(&r.contact_id).unwrap();
                     let raw = entry.0.as_object_mut().unwrap();
                     write_fields(raw, values);
-                    if let Some(a) = archived {
-                        contact::write_mirror_meta(raw, page_id.as_deref().unwrap_or(""), None, *a);
-                    }
+                    // As the engine: every dialer write refreshes the mirror.
+                    let a = archived.unwrap_or(false);
+                    contact::write_mirror_meta(raw, page_id.as_deref().unwrap_or(""), None, a);
+                }
+                DialerWrite::None if matches!(r.notion, NotionWrite::Create { .. }) => {
+                    let entry = self.contacts.get_mut(&r.contact_id).unwrap();
+                    let raw = entry.0.as_object_mut().unwrap();
+                    contact::write_mirror_meta(raw, page_id.as_deref().unwrap_or(""), None, false);
                 }
                 DialerWrite::None => {}
             }

@@ -30,14 +30,7 @@ async fn handler(req: Request) -> Result<Response, HttpError> {
         deadline: deadline(&req, Duration::from_secs(3)),
         ..RunOptions::new(Scope::All, "scheduled-sync")
     };
-    let report = engine.run(options).await.map_err(http_error)?;
-    if report.ok() && report.summary.remaining == 0 {
-        engine
-            .state
-            .drain_before(report.started_at)
-            .await
-            .map_err(http_error)?;
-    }
+    let report = engine.run_and_drain(options).await.map_err(http_error)?;
     Ok(Response::json(if report.ok() { 200 } else { 207 }, &report))
 }
 

@@ -1,0 +1,681 @@
+//! Phase 3: apply the plan, a few records at a time under the shared Notion
+//! limiter, until the deadline. One record's writes go in this order:
+//!
+//! 1. the lease is checked (and renewed when due);
+//! 2. a backup of every value the writes replace;
+//! 3. a contact made from a page is created in the dialer (`if-none-match`,
+//!    so an id taken meanwhile never reaches the page);
+//! 4. Notion: an intent first for a page to create (a resumed run looks it
+//!    up instead of creating another) and for call-log entries (a resumed
+//!    run checks the page body first), then the page and its call log;
+//! 5. the dialer, conditionally on the version read: a contact changed
+//!    meanwhile is not overwritten; the base then records that Notion's
+//!    writes are done and the dialer's are not (the next run merges them);
+//! 6. the record's conflicts, merged with those still open;
+//! 7. its base, conditionally on the version read: a base another run
+//!    wrote meanwhile is never overwritten.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use notion_client::{CreateDedupe, NotionError, Page};
+use serde_json::{Map, Value as Json};
+use sync_core::calllog::LogEntry;
+use sync_core::notion_value::write_property;
+use sync_core::{
+    merge_conflicts, Base, ContactId, DialerContact, DialerWrite, FieldMap, Mapping,
+    NotionWrite, Plan, RecordPlan, Strategy, Value,
+};
+
+use super::{snapshot, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
+use crate::dialer::{ContactWrite, Listed};
+use crate::error::EngineError;
+use crate::lock::RunLock;
+use crate::state::{CallsIntent, ConflictRecord, CreateIntent, Version};
+
+pub(crate) struct ApplyContext<'a> {
+    pub(crate) mapping: &'a Mapping,
+    pub(crate) data_source_id: &'a str,
+    pub(crate) contacts: &'a BTreeMap<ContactId, (DialerContact, Option<String>)>,
+    pub(crate) listing: &'a BTreeMap<ContactId, Listed>,
+    pub(crate) base_versions: &'a BTreeMap<ContactId, Version>,
+    /// Records with a conflict still open, as the index knows them.
+    pub(crate) open_conflicts: Vec<ContactId>,
+    pub(crate) run_id: &'a str,
+    pub(crate) lock: Option<&'a RunLock>,
+}
+
+impl ApplyContext<'_> {
+    /// Before each write: stop once another run has taken the lease.
+    async fn check(&self) -> Result<(), EngineError> {
+        match self.lock {
+            Some(lock) => lock.check().await,
+            None => Ok(()),
+        }
+    }
+
+    fn base_version(&self, id: ContactId) -> Version {
+        self.base_versions.get(&id).cloned().unwrap_or(Version::New)
+    }
+}
+
+/// What became of one record.
+pub(crate) enum Outcome {
+    /// Every write done, the base saved.
+    Done(Applied),
+    /// Notion's writes done, the dialer's not (the contact changed since it
+    /// was read): the base saved says so, and the next run merges the rest.
+    Partial(Applied),
+    /// Left for the next run: nothing was written, or nothing recorded as done.
+    Deferred(String),
+    Failed(EngineError),
+}
+
+pub(crate) struct Applied {
+    pub(crate) base: Base,
+    /// The contact's version after this run (`None`: not known).
+    pub(crate) dialer_version: Option<String>,
+    pub(crate) conflict_open: bool,
+}
+
+/// Notion's part of a record.
+enum NotionDone {
+    Written { page_url: Option<String> },
+    /// Notion refused because the page is in its trash.
+    PageTrashed(String),
+}
+
+impl Engine {
+    /// Applies every record of `plan` until the deadline.
+    pub(crate) async fn apply_all(
+        &self,
+        plan: &Plan,
+        reading: &Reading,
+        run_id: &str,
+        options: &RunOptions,
+        lock: Option<&RunLock>,
+    ) -> Vec<(RecordPlan, Outcome)> {
+        let ctx = ApplyContext {
+            mapping: &reading.mapping,
+            data_source_id: &reading.data_source_id,
+            contacts: &reading.contacts,
+            listing: &reading.listing,
+            base_versions: &reading.base_versions,
+            open_conflicts: reading
+                .state
+                .index
+                .iter()
+                .filter(|(_, e)| e.conflict)
+                .map(|(id, _)| *id)
+                .collect(),
+            run_id,
+            lock,
+        };
+        stream::iter(plan.records.iter().cloned())
+            .map(|r| {
+                let ctx = &ctx;
+                async move {
+                    let outcome = self.apply_until(&r, ctx, options.deadline).await;
+                    (r, outcome)
+                }
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// One record, unless the deadline has passed or the lease is lost. A
+    /// record still waiting (on Notion's rate limit, say) when the function
+    /// must answer is cut off; intents make whatever it started safe to redo.
+    async fn apply_until(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        deadline: Option<Instant>,
+    ) -> Outcome {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Outcome::Deferred("left for the next run (deadline)".into());
+        }
+        if ctx.lock.is_some_and(RunLock::is_lost) {
+            return Outcome::Deferred(EngineError::LeaseLost.to_string());
+        }
+        let result = match deadline {
+            Some(d) => {
+                let cutoff = tokio::time::Instant::from_std(d + IN_FLIGHT_GRACE);
+                match tokio::time::timeout_at(cutoff, self.apply_record(r, ctx)).await {
+                    Ok(result) => result,
+                    Err(_) => Ok(Outcome::Deferred("cut off at the deadline; redone next run".into())),
+                }
+            }
+            None => self.apply_record(r, ctx).await,
+        };
+        match result {
+            Ok(outcome) => outcome,
+            Err(e @ (EngineError::LeaseLost | EngineError::Moved(_))) => {
+                Outcome::Deferred(e.to_string())
+            }
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    /// Applies one record's plan (see the module docs for the order).
+    async fn apply_record(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+    ) -> Result<Outcome, EngineError> {
+        ctx.check().await?;
+        self.back_up(r, ctx).await?;
+        let mut base = r.base.clone();
+        let mut dialer_version = None;
+        let creates_contact = matches!(r.dialer, DialerWrite::Create { .. });
+        if creates_contact {
+            dialer_version = Some(self.apply_dialer(r, ctx, &mut base, None).await?.ok_or_else(|| {
+                EngineError::BadRequest(format!(
+                    "Dialer ID {} was taken in the dialer meanwhile; the page gets another id on the next run",
+                    r.contact_id
+                ))
+            })?);
+        }
+        ctx.check().await?;
+        let page_url = match self.apply_notion(r, ctx, &mut base).await? {
+            NotionDone::Written { page_url } => page_url,
+            NotionDone::PageTrashed(page_id) => {
+                return self.page_was_trashed(r, ctx, base, &page_id).await
+            }
+        };
+        if !creates_contact {
+            ctx.check().await?;
+            match self.apply_dialer(r, ctx, &mut base, page_url).await? {
+                Some(version) => dialer_version = Some(version),
+                None => return self.finish_without_dialer(r, ctx, base).await,
+            }
+        }
+        let applied = self.finish(r, ctx, base, dialer_version).await?;
+        Ok(Outcome::Done(applied))
+    }
+
+    /// The contact changed in the dialer while Notion was written: record
+    /// what Notion holds and what was logged; leave the dialer's part to the
+    /// next run (see [`RecordPlan::base_without_dialer_write`]).
+    async fn finish_without_dialer(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        base: Base,
+    ) -> Result<Outcome, EngineError> {
+        let wrote_notion = r.notion != NotionWrite::None || !r.calls_to_log.is_empty();
+        let Some((contact, _)) = ctx.contacts.get(&r.contact_id).filter(|_| wrote_notion) else {
+            return Ok(Outcome::Deferred("changed in the dialer meanwhile; merged next run".into()));
+        };
+        let base = r.base_without_dialer_write(&base, &contact.values, ctx.mapping);
+        let applied = self.finish(r, ctx, base, None).await?;
+        Ok(Outcome::Partial(applied))
+    }
+
+    /// Saves the record's conflicts and base, then clears its intents.
+    async fn finish(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        mut base: Base,
+        dialer_version: Option<String>,
+    ) -> Result<Applied, EngineError> {
+        base.synced_at = self.now();
+        ctx.check().await?;
+        let conflict_open = self.save_conflicts(r, ctx, &base).await?;
+        self.state
+            .save_base_if(&base, &ctx.base_version(r.contact_id))
+            .await?;
+        if matches!(r.notion, NotionWrite::Create { .. }) {
+            self.state.clear_intent(r.contact_id).await?;
+        }
+        if !r.calls_to_log.is_empty() {
+            self.state.clear_calls_intent(r.contact_id).await?;
+        }
+        Ok(Applied {
+            base,
+            dialer_version,
+            conflict_open,
+        })
+    }
+
+    /// Merges the record's new conflicts into those still open (a second
+    /// conflict never replaces the first); drops waiting ones both sides
+    /// have since settled. Whether one stays open.
+    async fn save_conflicts(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        base: &Base,
+    ) -> Result<bool, EngineError> {
+        let id = r.contact_id;
+        if r.conflicts.is_empty() && !ctx.open_conflicts.contains(&id) {
+            return Ok(false);
+        }
+        let mut earlier = self.state.conflict(id).await?;
+        let deleted_in_dialer = base.status == sync_core::RecordStatus::DeletedInDialerEditedInNotion;
+        // A deletion settles every field conflict of the contact, and a
+        // contact back in the dialer settles its deletion conflict: the old
+        // conflict is filed with its values, no longer open.
+        let status = base.status;
+        let parked = status == sync_core::RecordStatus::ArchivedInNotion;
+        let why = match status {
+            sync_core::RecordStatus::DeletedInDialer => "the contact was deleted in the dialer",
+            sync_core::RecordStatus::DeletedInDialerEditedInNotion => {
+                "the contact was deleted in the dialer; its deletion waits for a choice instead"
+            }
+            sync_core::RecordStatus::ArchivedInNotion => {
+                "its page went to Notion's trash; a restored page is merged afresh"
+            }
+            _ => "the contact is back in the dialer",
+        };
+        if let Some(e) = earlier.take_if(|e| status.is_deleted_in_dialer() || parked || e.deleted_in_dialer) {
+            self.file_superseded(&e, why).await?;
+            if r.conflicts.is_empty() {
+                self.state.clear_conflict(id).await?;
+                return Ok(false);
+            }
+        }
+        let fields = match &earlier {
+            Some(e) => merge_conflicts(&e.fields, &r.conflicts, base, ctx.mapping),
+            None => r.conflicts.clone(),
+        };
+        if fields.is_empty() {
+            if earlier.is_some() {
+                self.state.clear_conflict(id).await?;
+            }
+            return Ok(false);
+        }
+        if earlier.as_ref().is_some_and(|e| e.fields == fields) {
+            return Ok(true);
+        }
+        self.state
+            .save_conflict(&ConflictRecord {
+                contact_id: id,
+                page_id: base.page_id.clone(),
+                company_name: r.company_name.clone(),
+                fields,
+                detected_at: self.now(),
+                deleted_in_dialer,
+            })
+            .await?;
+        Ok(true)
+    }
+
+    /// Notion's writes for one record: create, update or archive the page,
+    /// and append its call-log entries.
+    async fn apply_notion(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        base: &mut Base,
+    ) -> Result<NotionDone, EngineError> {
+        let id = r.contact_id;
+        match &r.notion {
+            NotionWrite::Create { values, notes } => {
+                let (page, calls_sent) = self.create_page(r, ctx, values, notes.as_deref()).await?;
+                base.page_id = Some(page.id.clone());
+                base.notion = notion_view(ctx.mapping, &page, &base.notion);
+                if !calls_sent && !r.calls_to_log.is_empty() {
+                    self.append_calls(id, &page.id, &r.calls_to_log, ctx.mapping.zone)
+                        .await?;
+                }
+                Ok(NotionDone::Written {
+                    page_url: Some(page.url),
+                })
+            }
+            NotionWrite::Update {
+                values,
+                set_dialer_id,
+                notes,
+            } => {
+                let page_id = base
+                    .page_id
+                    .clone()
+                    .ok_or_else(|| EngineError::State(format!("record {id} has no page")))?;
+                let mut props = write_props(ctx.mapping, values, notes.as_deref())?;
+                if *set_dialer_id {
+                    if let Some((k, v)) = ctx.mapping.write_dialer_id(id) {
+                        props.insert(k, v);
+                    }
+                }
+                // The properties and the call log are independent writes: send both at once.
+                let update = async {
+                    self.notion
+                        .update_page(&page_id, props)
+                        .await
+                        .map_err(EngineError::from)
+                };
+                let written = if r.calls_to_log.is_empty() {
+                    update.await
+                } else {
+                    tokio::try_join!(
+                        update,
+                        self.append_calls(id, &page_id, &r.calls_to_log, ctx.mapping.zone),
+                    )
+                    .map(|(page, ())| page)
+                };
+                match written {
+                    Ok(page) => {
+                        base.notion = notion_view(ctx.mapping, &page, &base.notion);
+                        Ok(NotionDone::Written {
+                            page_url: Some(page.url),
+                        })
+                    }
+                    // Trashed in Notion since the last full scan.
+                    Err(EngineError::Notion(NotionError::Validation { message, .. }))
+                        if message.contains("archived") || message.contains("trash") =>
+                    {
+                        Ok(NotionDone::PageTrashed(page_id))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            NotionWrite::Trash => {
+                if let Some(page_id) = &base.page_id {
+                    match self.notion.set_in_trash(page_id, true).await {
+                        Ok(_) | Err(NotionError::NotFound { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Ok(NotionDone::Written { page_url: None })
+            }
+            NotionWrite::None => {
+                if let (false, Some(page_id)) = (r.calls_to_log.is_empty(), &base.page_id) {
+                    self.append_calls(id, page_id, &r.calls_to_log, ctx.mapping.zone)
+                        .await?;
+                }
+                Ok(NotionDone::Written { page_url: None })
+            }
+        }
+    }
+
+    /// Creates the record's page with its call log, unless a run that died
+    /// after creating it left its intent and the page is there. Whether the
+    /// call log went with the create.
+    async fn create_page(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        values: &FieldMap,
+        notes: Option<&str>,
+    ) -> Result<(Page, bool), EngineError> {
+        let id = r.contact_id;
+        let id_prop = ctx.mapping.dialer_id_property().unwrap_or("Dialer ID").to_string();
+        let tried_before = self.state.intent(id).await?.is_some();
+        if tried_before {
+            let found = self
+                .notion
+                .query_by_number(ctx.data_source_id, &id_prop, id.get() as i64)
+                .await?;
+            if let Some(page) = first_page(found) {
+                return Ok((page, false));
+            }
+        }
+        self.state
+            .set_intent(&CreateIntent {
+                contact_id: id,
+                started_at: self.now(),
+            })
+            .await?;
+        if !r.calls_to_log.is_empty() {
+            // A create that committed without an answer has logged these: the
+            // next run checks the page body before logging them again.
+            self.state
+                .set_calls_intent(
+                    id,
+                    &CallsIntent {
+                        page_id: String::new(),
+                        refs: r.calls_to_log.iter().map(LogEntry::reference).collect(),
+                    },
+                )
+                .await?;
+        }
+        let mut props = write_props(ctx.mapping, values, notes)?;
+        if let Some((k, v)) = ctx.mapping.write_dialer_id(id) {
+            props.insert(k, v);
+        }
+        let children: Vec<Json> = r
+            .calls_to_log
+            .iter()
+            .flat_map(|c| c.blocks(ctx.mapping.zone))
+            .collect();
+        let page = self
+            .notion
+            .create_page(
+                ctx.data_source_id,
+                props,
+                children,
+                Some(CreateDedupe {
+                    property: id_prop.clone(),
+                    number: id.get() as i64,
+                }),
+            )
+            .await?;
+        // Another run may have been creating this page too: one that tried
+        // before and stalled past its lease (its intent is what this run
+        // found), or the one that took over while this run stalled. Only the
+        // run holding the lease records a page, so its page is the one kept.
+        let lost = ctx.check().await.is_err();
+        if tried_before || lost {
+            self.keep_one_page(ctx, &id_prop, id, &page, !lost).await?;
+        }
+        if lost {
+            return Err(EngineError::LeaseLost);
+        }
+        Ok((page, true))
+    }
+
+    /// After a create another run may have raced: a run that lost its
+    /// lease trashes its own page when another holds the Dialer ID; the run
+    /// holding the lease (`mine_stays`) trashes the others.
+    async fn keep_one_page(
+        &self,
+        ctx: &ApplyContext<'_>,
+        id_prop: &str,
+        id: ContactId,
+        mine: &Page,
+        mine_stays: bool,
+    ) -> Result<(), EngineError> {
+        let found = self
+            .notion
+            .query_by_number(ctx.data_source_id, id_prop, id.get() as i64)
+            .await?;
+        let others: Vec<&Page> = found.iter().filter(|p| p.id != mine.id).collect();
+        let trash: Vec<&str> = match (mine_stays, others.is_empty()) {
+            (_, true) => Vec::new(),
+            (true, false) => others.iter().map(|p| p.id.as_str()).collect(),
+            (false, false) => vec![mine.id.as_str()],
+        };
+        for page in trash {
+            tracing::warn!(contact = %id, trashed = page, "two runs created a page for one contact; the copy goes to Notion's trash");
+            match self.notion.set_in_trash(page, true).await {
+                Ok(_) | Err(NotionError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends call-log entries once. An intent names the entries being
+    /// appended, so a run that died mid-append checks the page body before
+    /// appending again.
+    async fn append_calls(
+        &self,
+        id: ContactId,
+        page_id: &str,
+        entries: &[LogEntry],
+        zone: chrono_tz::Tz,
+    ) -> Result<(), EngineError> {
+        let mut entries = entries.to_vec();
+        if self.state.calls_intent(id).await?.is_some() {
+            let body = serde_json::to_string(&self.notion.list_children(page_id).await?)
+                .unwrap_or_default();
+            entries.retain(|e| !body.contains(&e.reference()));
+        }
+        let intent = CallsIntent {
+            page_id: page_id.to_string(),
+            refs: entries.iter().map(LogEntry::reference).collect(),
+        };
+        self.state.set_calls_intent(id, &intent).await?;
+        let blocks: Vec<Json> = entries.iter().flat_map(|c| c.blocks(zone)).collect();
+        if !blocks.is_empty() {
+            self.notion.append_children(page_id, blocks).await?;
+        }
+        Ok(())
+    }
+
+    /// Notion refused a write because the page is in its trash: the record
+    /// is handled as a page trashed in Notion (the contact kept, marked
+    /// archived) once the page confirms it.
+    async fn page_was_trashed(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        mut base: Base,
+        page_id: &str,
+    ) -> Result<Outcome, EngineError> {
+        let page = self.notion.retrieve_page(page_id).await?;
+        if !page.in_trash {
+            return Err(EngineError::BadRequest(format!(
+                "Notion refused to update page {page_id} as archived, but it is not in the trash"
+            )));
+        }
+        let trashed = RecordPlan {
+            notion: NotionWrite::None,
+            dialer: DialerWrite::Update {
+                values: FieldMap::new(),
+                archived: Some(true),
+            },
+            calls_to_log: Vec::new(),
+            conflicts: Vec::new(),
+            ..r.clone()
+        };
+        base.status = sync_core::RecordStatus::ArchivedInNotion;
+        base.dialer = r.base.dialer.clone();
+        let Some(dialer_version) = self
+            .apply_dialer(&trashed, ctx, &mut base, Some(page.url.clone()))
+            .await?
+        else {
+            return Ok(Outcome::Deferred(
+                "changed in the dialer meanwhile; merged next run".into(),
+            ));
+        };
+        let applied = self
+            .finish(&trashed, ctx, base, Some(dialer_version))
+            .await?;
+        tracing::info!(contact = %r.contact_id, page = page_id, "the page is in Notion's trash; contact marked archived");
+        Ok(Outcome::Done(applied))
+    }
+
+    /// Writes the dialer side of a record, conditionally on the version
+    /// this run read. Returns the contact's new version, or `None` when it
+    /// changed under us (or, for a create, its id was taken): nothing was
+    /// written then.
+    async fn apply_dialer(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        base: &mut Base,
+        page_url: Option<String>,
+    ) -> Result<Option<String>, EngineError> {
+        let id = r.contact_id;
+        let read_version = ctx
+            .contacts
+            .get(&id)
+            .and_then(|(_, v)| v.clone())
+            .or_else(|| ctx.listing.get(&id).map(|l| l.version.clone()));
+        let change = match &r.dialer {
+            DialerWrite::Create { values } => Some((values.clone(), false, true)),
+            DialerWrite::Update { values, archived } => {
+                Some((values.clone(), archived.unwrap_or(false), false))
+            }
+            // A new page: tell the dialer where its contact lives in Notion.
+            DialerWrite::None if matches!(r.notion, NotionWrite::Create { .. }) => {
+                Some((FieldMap::new(), false, false))
+            }
+            DialerWrite::None => None,
+        };
+        let Some((values, archived, create)) = change else {
+            return Ok(Some(read_version.unwrap_or_default()));
+        };
+        let page_id = base.page_id.clone().unwrap_or_default();
+        let url = page_url.or_else(|| {
+            (!page_id.is_empty())
+                .then(|| format!("https://www.notion.so/{}", page_id.replace('-', "")))
+        });
+        let written: Vec<String> = values.keys().cloned().collect();
+        let write = ContactWrite {
+            values,
+            mirror: Some((page_id, url, archived)),
+        };
+        let version = if create {
+            None
+        } else {
+            read_version.as_deref()
+        };
+        match self.dialer.write(id, version, &write, create).await? {
+            Some((raw, version)) => {
+                if let Ok(contact) = DialerContact::parse(
+                    &Json::Object(raw),
+                    &id.to_string(),
+                    self.config.sync.time_zone,
+                ) {
+                    // The fields written, as the dialer stored them; the others
+                    // stay as the plan has them (a run that merged nothing, one
+                    // marking a contact archived, must not take in an edit it
+                    // did not sync).
+                    for k in &written {
+                        let v = contact.values.get(k).cloned().unwrap_or(Value::Empty);
+                        base.dialer.insert(k.clone(), v);
+                    }
+                }
+                Ok(Some(version))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// The page a contact keeps when there are several: the first created,
+/// then the lower id (edit times are minute-rounded, ids are not).
+fn first_page(pages: Vec<Page>) -> Option<Page> {
+    pages
+        .into_iter()
+        .min_by(|a, b| (a.created_time, &a.id).cmp(&(b.created_time, &b.id)))
+}
+
+/// The properties to send for `values`, with the Notes property's new text
+/// when call notes go there.
+fn write_props(
+    mapping: &Mapping,
+    values: &FieldMap,
+    notes: Option<&str>,
+) -> Result<Map<String, Json>, EngineError> {
+    let mut props = mapping
+        .write_properties(values)
+        .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+    if let Some(text) = notes {
+        if let Some(f) = mapping
+            .field("notes")
+            .filter(|f| f.spec.strategy == Strategy::NotionOwned)
+        {
+            let v = write_property(&f.property, f.kind, &Value::text(text.to_string()), mapping.zone)
+                .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+            props.insert(f.property.clone(), v);
+        }
+    }
+    Ok(props)
+}
+
+/// The Notion side of the base, as Notion gave it back after the write:
+/// whatever Notion normalised is what the next run compares with.
+fn notion_view(mapping: &Mapping, page: &Page, predicted: &FieldMap) -> FieldMap {
+    let read = mapping.read_page(&snapshot(page)).values;
+    predicted
+        .keys()
+        .map(|k| (k.clone(), read.get(k).cloned().unwrap_or(Value::Empty)))
+        .collect()
+}

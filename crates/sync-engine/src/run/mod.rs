@@ -1,0 +1,377 @@
+//! One sync run, as a pipeline of phases under the run lock:
+//!
+//! 1. [`read`]: the sync's state, the schema, what changed on both sides,
+//!    and the bases of every record involved (with their versions);
+//! 2. plan: `sync_core::plan`, pure;
+//! 3. [`apply`]: record by record, each record's writes, backup first and
+//!    its base last, conditionally on what was read;
+//! 4. [`commit`]: the index, the cursor and the state, conditionally on the
+//!    version read in 1;
+//!
+//! then the run is recorded in the history and the lease released. Each
+//! phase stops at the deadline: what is left is left for the next run, and
+//! nothing half-done is ever recorded as done.
+
+mod apply;
+mod commit;
+mod read;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use notion_client::{NotionClient, NotionError, Page};
+use serde_json::Value as Json;
+use sync_core::{ContactId, ContactSnapshot, Mapping, PageSnapshot, PlanInput, Schema, SchemaReport};
+
+use crate::config::EngineConfig;
+use crate::dialer::DialerStore;
+use crate::error::EngineError;
+use crate::lock::RunLock;
+use crate::report::{RecordStatus, RunReport, Summary};
+use crate::state::StateStore;
+
+pub(crate) use apply::ApplyContext;
+pub(crate) use read::Reading;
+
+/// Notion rounds edit times down to the minute and a query takes time: the
+/// cursor is kept this far behind Notion's clock at the end of a query.
+pub const CURSOR_OVERLAP_MINUTES: i64 = 1;
+
+/// How long records already under way may run past the deadline (which
+/// already leaves the function a margin) before they are cut off.
+pub const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// How long a run trusts the schema it cached (a property renamed in Notion
+/// is noticed within this time, or at once when Notion refuses a write).
+pub const SCHEMA_CACHE_MINUTES: i64 = 10;
+
+/// How long a run's lease lasts without renewal. Every function answers
+/// long before; a longer run (the CLI) renews it as it goes.
+pub const LEASE_MINUTES: i64 = 5;
+
+/// Which changes a run looks for. Every record it touches is merged both
+/// ways, so a push never overwrites a Notion edit and a pull never overwrites
+/// a call: the scope only decides where to look.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Both sides (the scheduled run, "sync", "Sync to Notion" for all).
+    All,
+    /// These contacts only (a push right after a call).
+    Contacts(Vec<ContactId>),
+    /// Pages changed in Notion ("Pull from Notion").
+    NotionChanges,
+    /// Contacts to bring back to the dialer from their pages (a deletion
+    /// undone in the conflict console): like `Contacts`, but the contacts
+    /// are expected to be missing.
+    Restore(Vec<ContactId>),
+}
+
+impl Scope {
+    /// The run's mode as reports and the history name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Scope::All => "both ways".into(),
+            Scope::Contacts(ids) => format!("push of {} contact(s)", ids.len()),
+            Scope::NotionChanges => "pull from Notion".into(),
+            Scope::Restore(ids) => format!("restore of {} contact(s) from Notion", ids.len()),
+        }
+    }
+
+    /// A run about a few named contacts (it moves no cursor).
+    fn is_targeted(&self) -> bool {
+        matches!(self, Scope::Contacts(_) | Scope::Restore(_))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub scope: Scope,
+    /// Plan and report, write nothing.
+    pub dry_run: bool,
+    /// Apply a plan the brake would hold.
+    pub force: bool,
+    /// Read Notion in full (also done every `full_scan_every`).
+    pub full_scan: bool,
+    /// No new work starts after this.
+    pub deadline: Option<Instant>,
+    /// Who runs (for the lock and the history): "scheduled-sync", "cli", ...
+    pub actor: String,
+}
+
+impl RunOptions {
+    pub fn new(scope: Scope, actor: &str) -> Self {
+        RunOptions {
+            scope,
+            dry_run: false,
+            force: false,
+            full_scan: false,
+            deadline: None,
+            actor: actor.to_string(),
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub(crate) fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// The engine: configuration plus the two clients.
+#[derive(Clone)]
+pub struct Engine {
+    pub config: EngineConfig,
+    pub notion: NotionClient,
+    pub dialer: DialerStore,
+    pub state: StateStore,
+    pub notifier: alerts::Notifier,
+    blobs: netlify_blobs::BlobsClient,
+}
+
+impl Engine {
+    pub fn new(
+        config: EngineConfig,
+        blobs: netlify_blobs::BlobsClient,
+    ) -> Result<Engine, EngineError> {
+        let notion = NotionClient::new(config.notion.clone())?;
+        let dialer = DialerStore {
+            store: blobs.store(&config.contacts_store),
+            layout: config.contacts_layout.clone(),
+            zone: config.sync.time_zone,
+            list_writer: Default::default(),
+        };
+        let state = StateStore::new(blobs.store(&config.state_store));
+        let notifier = alerts::Notifier::new(config.alerts.clone());
+        Ok(Engine {
+            config,
+            notion,
+            dialer,
+            state,
+            notifier,
+            blobs,
+        })
+    }
+
+    pub fn blobs(&self) -> &netlify_blobs::BlobsClient {
+        &self.blobs
+    }
+
+    /// The engine's clock (see [`crate::clock::Clock`]).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.config.clock.now()
+    }
+
+    /// The data source, its schema report and the mapping to sync through.
+    pub async fn schema(
+        &self,
+        cached_data_source: Option<&str>,
+    ) -> Result<(String, Mapping, SchemaReport), EngineError> {
+        let (id, _, mapping, report) = self.fetch_schema(cached_data_source).await?;
+        Ok((id, mapping, report))
+    }
+
+    pub(crate) async fn fetch_schema(
+        &self,
+        cached_data_source: Option<&str>,
+    ) -> Result<(String, Json, Mapping, SchemaReport), EngineError> {
+        let data_source_id = match cached_data_source {
+            Some(id) => id.to_string(),
+            None => {
+                let db = self
+                    .notion
+                    .retrieve_database(self.notion.database().as_str())
+                    .await?;
+                db.data_sources
+                    .first()
+                    .map(|d| d.id.clone())
+                    .ok_or_else(|| EngineError::Schema("the database has no data source; open it in Notion and check it is a database".into()))?
+            }
+        };
+        let ds = match self.notion.retrieve_data_source(&data_source_id).await {
+            Ok(ds) => ds,
+            // A cached id gone stale (the database was re-created): look it up again.
+            Err(NotionError::NotFound { .. }) if cached_data_source.is_some() => {
+                return Box::pin(self.fetch_schema(None)).await
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (mapping, report) =
+            Mapping::resolve(&Schema::from_data_source(&ds.raw), &self.config.sync);
+        Ok((data_source_id, ds.raw, mapping, report))
+    }
+
+    /// The run lock for a run of `owner`.
+    pub(crate) async fn lock(&self, owner: &str, minutes: i64) -> Result<RunLock, EngineError> {
+        RunLock::acquire(
+            &self.state.store,
+            owner,
+            &self.config.clock,
+            Duration::minutes(minutes),
+            self.config.lock_settle,
+        )
+        .await
+    }
+
+    /// Runs a sync under the lock and records it in the history.
+    pub async fn run(&self, options: RunOptions) -> Result<RunReport, EngineError> {
+        let started_at = self.now();
+        let run_id = format!(
+            "{}-{:04x}",
+            started_at.format("%Y%m%dT%H%M%S%.3fZ"),
+            fastrand::u16(..)
+        );
+        let lock = if options.dry_run {
+            None
+        } else {
+            Some(
+                self.lock(&format!("{}:{run_id}", options.actor), LEASE_MINUTES)
+                    .await?,
+            )
+        };
+        let notion_before = self.notion.stats();
+        let blobs_before = self.blobs.stats();
+        let result = self
+            .run_locked(&options, &run_id, started_at, lock.as_ref())
+            .await;
+        let lost = lock.as_ref().is_some_and(RunLock::is_lost);
+        // Recorded before the lock is released: the history index is
+        // read-modify-write, and the lock keeps its writers one at a time.
+        // A run that lost its lease records nothing shared any more.
+        let result = match result {
+            Ok(mut report) => {
+                report.notion_requests = self.notion.stats().requests.values().sum::<u64>()
+                    - notion_before.requests.values().sum::<u64>();
+                report.blobs_requests = self.blobs.stats().since(&blobs_before).total();
+                report.finished_at = self.now();
+                if !options.dry_run && !lost {
+                    self.record_run(&report, options.deadline).await;
+                }
+                Ok(report)
+            }
+            Err(e) => {
+                // A run that could not even start its work (bad token, schema,
+                // Blobs down) is history too: the dialer's banner reads it.
+                if !options.dry_run && !lost {
+                    let failed = RunReport::failed(&run_id, &options, started_at, &e);
+                    self.record_run(&failed, options.deadline).await;
+                }
+                Err(e)
+            }
+        };
+        if let Some(lock) = lock {
+            if let Err(e) = lock.release().await {
+                tracing::warn!(error = %e, "could not release the run lock; it expires on its own");
+            }
+        }
+        let report = result?;
+        tracing::info!(
+            run_id = %report.run_id,
+            mode = %report.mode,
+            created_in_notion = report.summary.created_in_notion,
+            updated_in_notion = report.summary.updated_in_notion,
+            created_in_dialer = report.summary.created_in_dialer,
+            updated_in_dialer = report.summary.updated_in_dialer,
+            conflicts = report.summary.conflicts,
+            failed = report.summary.failed,
+            remaining = report.summary.remaining,
+            notion_requests = report.notion_requests,
+            "sync run finished"
+        );
+        Ok(report)
+    }
+
+    async fn run_locked(
+        &self,
+        options: &RunOptions,
+        run_id: &str,
+        now: DateTime<Utc>,
+        lock: Option<&RunLock>,
+    ) -> Result<RunReport, EngineError> {
+        let mut reading = self.read(options, now).await?;
+        let plan = sync_core::plan(self.plan_input(&reading, now));
+        let mut report = RunReport {
+            run_id: run_id.to_string(),
+            mode: options.scope.describe(),
+            started_at: now,
+            finished_at: now,
+            dry_run: options.dry_run,
+            full_scan: reading.full_scan,
+            held: plan.held.clone(),
+            summary: Summary {
+                unchanged: plan.unchanged,
+                invalid: reading.invalid.len(),
+                ..Summary::default()
+            },
+            records: std::mem::take(&mut reading.invalid),
+            problems: reading
+                .problems
+                .drain(..)
+                .chain(plan.problems.iter().cloned())
+                .collect(),
+            plan: plan.to_string(),
+            notion_requests: 0,
+            blobs_requests: 0,
+            error: None,
+        };
+        let apply = !options.dry_run && (plan.held.is_none() || options.force);
+        if !apply {
+            for r in &plan.records {
+                report
+                    .records
+                    .push(crate::report::record_report(r, RecordStatus::Planned, None));
+                crate::report::count(&mut report.summary, r);
+            }
+            return Ok(report);
+        }
+        report.held = None;
+        let outcomes = self
+            .apply_all(&plan, &reading, run_id, options, lock)
+            .await;
+        self.commit(reading, &plan, outcomes, options, lock, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    /// What the core plans from: the contacts read, every contact's id, the
+    /// pages read and the bases.
+    fn plan_input<'a>(&'a self, reading: &'a Reading, now: DateTime<Utc>) -> PlanInput<'a> {
+        let max_listed = reading
+            .listing
+            .keys()
+            .next_back()
+            .map(|id| id.get() + 1)
+            .unwrap_or(1);
+        PlanInput {
+            mapping: &reading.mapping,
+            config: &self.config.sync,
+            now,
+            contacts: reading
+                .contacts
+                .values()
+                .map(|(c, _)| ContactSnapshot {
+                    contact: c.clone(),
+                    edited_at: c
+                        .updated_at
+                        .or_else(|| reading.listing.get(&c.id).and_then(|l| l.last_modified)),
+                })
+                .collect(),
+            all_contact_ids: reading.listing.keys().copied().collect(),
+            pages: reading.pages.clone(),
+            full_scan: reading.full_scan,
+            bases: reading.bases.clone(),
+            next_id: reading.state.next_id.max(max_listed),
+            // Until a run has gone through, a big create is the first sync, not an accident.
+            initial: !reading.state.first_sync_done,
+        }
+    }
+}
+
+pub(crate) fn snapshot(page: &Page) -> PageSnapshot {
+    PageSnapshot {
+        id: page.id.clone(),
+        url: Some(page.url.clone()).filter(|u| !u.is_empty()),
+        created_time: page.created_time,
+        last_edited_time: page.last_edited_time,
+        in_trash: page.in_trash,
+        properties: page.properties.clone(),
+    }
+}

@@ -1,0 +1,504 @@
+//! Phase 1: read what changed since the last run, on both sides, and the
+//! bases of every record that is involved.
+//!
+//! Every record the run touches is read on both sides (a page that changed
+//! brings its contact, a contact its page): the plan never stands in an
+//! unread side with its base when it is going to write that side, so a
+//! write is always conditional on a version this run saw.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use notion_client::{NotionError, Page, Query};
+use serde_json::json;
+use sync_core::{
+    Base, ContactId, DialerContact, FieldMap, Mapping, NotionRecord, Problem, Schema,
+};
+
+use super::{snapshot, Engine, RunOptions, Scope, CURSOR_OVERLAP_MINUTES, SCHEMA_CACHE_MINUTES};
+use crate::dialer::Listed;
+use crate::error::EngineError;
+use crate::report::{RecordReport, RecordStatus};
+use crate::state::{fingerprint, SyncState, Version};
+
+/// What a run read, before anything is written.
+pub(crate) struct Reading {
+    pub mapping: Mapping,
+    pub data_source_id: String,
+    pub state: SyncState,
+    /// The version `state` was read at: it is saved back only if unchanged.
+    pub state_version: Version,
+    pub listing: BTreeMap<ContactId, Listed>,
+    /// The contacts read, with the version each was read at.
+    pub contacts: BTreeMap<ContactId, (DialerContact, Option<String>)>,
+    pub pages: Vec<NotionRecord>,
+    pub full_scan: bool,
+    /// A full scan that also looked at every linked page it did not list
+    /// (the deadline can cut that short: the next full scan finishes it).
+    pub scan_complete: bool,
+    pub invalid: Vec<RecordReport>,
+    pub problems: Vec<Problem>,
+    /// Pages edited before this were all returned by this run's query.
+    pub seen_until: DateTime<Utc>,
+    pub bases: BTreeMap<ContactId, Base>,
+    /// The version each record's base was read at (absent ones: `New`).
+    pub base_versions: BTreeMap<ContactId, Version>,
+}
+
+fn invalid(contact_id: Option<ContactId>, name: String, error: String) -> RecordReport {
+    RecordReport {
+        contact_id,
+        company_name: name,
+        page_id: None,
+        status: RecordStatus::Invalid,
+        actions: vec![],
+        conflicts: vec![],
+        lost: vec![],
+        error: Some(error),
+    }
+}
+
+impl Engine {
+    /// Reads what changed since the last run (or everything, on a full scan).
+    pub(crate) async fn read(
+        &self,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Reading, EngineError> {
+        let (mut state, state_version) = self.state.load().await?;
+        let (data_source_id, mapping, remapped, problems) = self.mapping(&mut state, now).await?;
+        let (listing, mut invalid) = self.list_contacts(&options.scope).await?;
+        let mut wanted: BTreeSet<ContactId> = match &options.scope {
+            Scope::Contacts(ids) => {
+                if let Some(id) = ids.iter().find(|id| !listing.contains_key(id)) {
+                    return Err(EngineError::UnknownContact(id.to_string()));
+                }
+                ids.iter().copied().collect()
+            }
+            Scope::Restore(ids) => ids.iter().copied().collect(),
+            Scope::NotionChanges => BTreeSet::new(),
+            Scope::All => listing
+                .iter()
+                .filter(|(id, l)| {
+                    remapped || state.index.get(id).is_none_or(|e| e.dialer != l.version)
+                })
+                .map(|(id, _)| *id)
+                .collect(),
+        };
+        let full_scan = !options.scope.is_targeted()
+            && (options.full_scan
+                || remapped
+                || state.last_full_scan.is_none_or(|t| {
+                    now - t
+                        >= Duration::from_std(self.config.full_scan_every)
+                            .unwrap_or(Duration::hours(1))
+                }));
+        let pages = self
+            .read_pages(options, &state, &mapping, &data_source_id, full_scan, now)
+            .await?;
+        let seen_until = self.seen_until(now);
+        let mut records = self.changed_pages(&pages, &state, &mapping, &listing, &mut wanted);
+        let mut scan_complete = full_scan;
+        if full_scan {
+            scan_complete = self
+                .read_missing_pages(&state, &mapping, &listing, &mut records, options, now)
+                .await?;
+        }
+        // Pages without a Dialer ID may match an unlinked contact (by the page
+        // it was made from, or by phone): read those contacts.
+        let by_page = state.pages();
+        if records
+            .iter()
+            .any(|r| r.dialer_id.is_none() && !by_page.contains_key(r.page_id.as_str()))
+        {
+            wanted.extend(listing.keys().filter(|id| !state.index.contains_key(id)));
+        }
+        let contacts = self.read_contacts(&wanted, &listing, &mut invalid).await?;
+        if let Scope::Contacts(ids) = &options.scope {
+            let region = self.config.sync.phone_region;
+            keep_pages_for(&mut records, ids, &by_page, &contacts, region);
+        }
+        // A bad contact is skipped entirely: it is neither created nor treated as deleted.
+        let invalid_ids: BTreeSet<ContactId> =
+            invalid.iter().filter_map(|r| r.contact_id).collect();
+        records.retain(|r| r.dialer_id.is_none_or(|id| !invalid_ids.contains(&id)));
+        let mut reading = Reading {
+            mapping,
+            data_source_id,
+            state,
+            state_version,
+            listing,
+            contacts,
+            pages: records,
+            full_scan,
+            scan_complete,
+            invalid,
+            problems,
+            seen_until,
+            bases: BTreeMap::new(),
+            base_versions: BTreeMap::new(),
+        };
+        self.load_bases(&mut reading, options).await?;
+        Ok(reading)
+    }
+
+    /// The field table resolved against the schema (cached for a few
+    /// minutes), whether the mapping changed since the last run, and the
+    /// optional fields the database cannot hold.
+    async fn mapping(
+        &self,
+        state: &mut SyncState,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Mapping, bool, Vec<Problem>), EngineError> {
+        let fresh = state
+            .schema_fetched_at
+            .is_some_and(|t| now - t < Duration::minutes(SCHEMA_CACHE_MINUTES) && t <= now);
+        let (data_source_id, mapping, report) = match (&state.data_source_id, &state.schema, fresh)
+        {
+            (Some(id), Some(schema), true) => {
+                let (mapping, report) =
+                    Mapping::resolve(&Schema::from_data_source(schema), &self.config.sync);
+                (id.clone(), mapping, report)
+            }
+            _ => {
+                let (id, raw, mapping, report) =
+                    self.fetch_schema(state.data_source_id.as_deref()).await?;
+                state.schema = Some(
+                    json!({ "properties": raw.get("properties").cloned().unwrap_or_default() }),
+                );
+                state.schema_fetched_at = Some(now);
+                (id, mapping, report)
+            }
+        };
+        if !report.ready {
+            return Err(EngineError::Schema(report.summary));
+        }
+        // A field that became syncable (a property added or fixed) is compared
+        // on every record: read both sides in full once.
+        let mapping_now = mapping_fingerprint(&mapping);
+        let remapped = state.mapping.as_deref().is_some_and(|m| m != mapping_now);
+        state.mapping = Some(mapping_now);
+        let problems = report
+            .problems()
+            .map(|item| Problem {
+                contact_id: None,
+                page_id: None,
+                message: format!(
+                    "the field {} is not synced: {}",
+                    item.field,
+                    item.fix
+                        .as_deref()
+                        .unwrap_or("check the property in Notion")
+                ),
+            })
+            .collect();
+        Ok((data_source_id, mapping, remapped, problems))
+    }
+
+    /// One listing of the dialer's contacts (only the named ones for a push:
+    /// a call must not wait for a listing of the whole store).
+    async fn list_contacts(
+        &self,
+        scope: &Scope,
+    ) -> Result<(BTreeMap<ContactId, Listed>, Vec<RecordReport>), EngineError> {
+        let listed = match scope {
+            Scope::Contacts(ids) | Scope::Restore(ids) => {
+                let keys: Vec<String> = ids.iter().map(ContactId::to_string).collect();
+                self.dialer.list_only(&keys).await?
+            }
+            _ => self.dialer.list().await?,
+        };
+        let mut listing = BTreeMap::new();
+        let mut invalid_keys = Vec::new();
+        for (key, listed) in listed {
+            match key.parse::<ContactId>() {
+                Ok(id) => {
+                    listing.insert(id, listed);
+                }
+                Err(problem) => invalid_keys.push(invalid(
+                    None,
+                    format!("contact {key:?}"),
+                    format!("its key is not a Dialer ID: {problem}; the contact is skipped"),
+                )),
+            }
+        }
+        Ok((listing, invalid_keys))
+    }
+
+    /// Notion's side: the named contacts' pages, or the pages edited since
+    /// the cursor (minus an overlap), or all of them.
+    async fn read_pages(
+        &self,
+        options: &RunOptions,
+        state: &SyncState,
+        mapping: &Mapping,
+        data_source_id: &str,
+        full_scan: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Page>, EngineError> {
+        let id_prop = mapping.dialer_id_property().unwrap_or("Dialer ID").to_string();
+        let ids = match &options.scope {
+            Scope::Contacts(ids) | Scope::Restore(ids) => ids,
+            _ => {
+                let query = if full_scan {
+                    Query::default()
+                } else {
+                    let since = state.notion_cursor.unwrap_or(now);
+                    Query {
+                        filter: Some(
+                            json!({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since.to_rfc3339()}}),
+                        ),
+                        sorts: vec![
+                            json!({"timestamp": "last_edited_time", "direction": "ascending"}),
+                        ],
+                        page_size: None,
+                    }
+                };
+                return Ok(self.notion.query(data_source_id, &query).await?);
+            }
+        };
+        let mut pages = Vec::new();
+        let mut unlinked_wanted = false;
+        for id in ids {
+            let found = match state.index.get(id).and_then(|e| e.page_id.clone()) {
+                Some(page_id) => match self.notion.retrieve_page(&page_id).await {
+                    Ok(p) => vec![p],
+                    Err(NotionError::NotFound { .. }) => Vec::new(),
+                    Err(e) => return Err(e.into()),
+                },
+                None => {
+                    self.notion
+                        .query_by_number(data_source_id, &id_prop, id.get() as i64)
+                        .await?
+                }
+            };
+            unlinked_wanted |= found.is_empty() && !state.index.contains_key(id);
+            pages.extend(found);
+        }
+        // A contact new to Notion may belong to a page typed there (linked by
+        // the page it was made from, or by phone): read the pages that have no
+        // Dialer ID yet, so the push links it instead of making a second page.
+        if unlinked_wanted && matches!(options.scope, Scope::Contacts(_)) {
+            let query = Query {
+                filter: Some(json!({"property": id_prop, "number": {"is_empty": true}})),
+                sorts: Vec::new(),
+                page_size: None,
+            };
+            pages.extend(self.notion.query(data_source_id, &query).await?);
+        }
+        Ok(pages)
+    }
+
+    /// Everything edited from a minute before Notion's clock at the end of
+    /// the query on may be unseen (edit times are minute-rounded). Notion's
+    /// own clock (its `Date` header) keeps this right whatever this
+    /// machine's clock says; without it, ours with a wider margin for skew.
+    fn seen_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self.notion.server_time() {
+            Some(notion_now) => {
+                sync_core::time::floor_to_minute(notion_now)
+                    - Duration::minutes(CURSOR_OVERLAP_MINUTES)
+            }
+            None => {
+                sync_core::time::floor_to_minute(now)
+                    - Duration::minutes(CURSOR_OVERLAP_MINUTES + 2)
+            }
+        }
+    }
+
+    /// The pages worth planning: skips those whose values match what the last
+    /// sync left (values, not times), and asks for the contact of every page
+    /// kept that the dialer has.
+    fn changed_pages(
+        &self,
+        pages: &[Page],
+        state: &SyncState,
+        mapping: &Mapping,
+        listing: &BTreeMap<ContactId, Listed>,
+        wanted: &mut BTreeSet<ContactId>,
+    ) -> Vec<NotionRecord> {
+        let by_page = state.pages();
+        let mut records = Vec::new();
+        let mut seen = BTreeSet::new();
+        for page in pages {
+            if !seen.insert(page.id.clone()) {
+                continue;
+            }
+            let record = mapping.read_page(&snapshot(page));
+            let id = record
+                .dialer_id
+                .or_else(|| by_page.get(record.page_id.as_str()).copied());
+            let entry = id.and_then(|id| state.index.get(&id));
+            let unchanged = entry.is_some_and(|e| {
+                e.page_id.as_deref() == Some(record.page_id.as_str())
+                    && e.notion == fingerprint(mapping, &record.values)
+                    && record.dialer_id == id
+                    && !e.archived
+                    && !record.in_trash
+            });
+            if unchanged && !id.is_some_and(|id| wanted.contains(&id)) {
+                continue;
+            }
+            // The record is planned: its contact is read too, so a write to the
+            // dialer is made from (and conditional on) what the dialer holds now.
+            if let Some(id) = id.filter(|id| listing.contains_key(id)) {
+                wanted.insert(id);
+            }
+            records.push(record);
+        }
+        records
+    }
+
+    /// A full scan that misses a linked page: it was trashed (or deleted) in
+    /// Notion. Each is looked at, until the deadline; `false` when cut short.
+    async fn read_missing_pages(
+        &self,
+        state: &SyncState,
+        mapping: &Mapping,
+        listing: &BTreeMap<ContactId, Listed>,
+        records: &mut Vec<NotionRecord>,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let seen: BTreeSet<String> = records.iter().map(|r| r.page_id.clone()).collect();
+        for (id, entry) in &state.index {
+            let Some(page_id) = &entry.page_id else {
+                continue;
+            };
+            if seen.contains(page_id) || !listing.contains_key(id) {
+                continue;
+            }
+            if options.past_deadline() {
+                return Ok(false);
+            }
+            match self.notion.retrieve_page(page_id).await {
+                Ok(p) => records.push(mapping.read_page(&snapshot(&p))),
+                Err(NotionError::NotFound { .. }) => records.push(NotionRecord {
+                    page_id: page_id.clone(),
+                    url: None,
+                    dialer_id: Some(*id),
+                    bad_dialer_id: None,
+                    values: FieldMap::new(),
+                    created_time: now,
+                    last_edited_time: now,
+                    in_trash: true,
+                }),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads the wanted contacts. One whose JSON or values are bad, or whose
+    /// id is not its key, is reported by key and skipped.
+    async fn read_contacts(
+        &self,
+        wanted: &BTreeSet<ContactId>,
+        listing: &BTreeMap<ContactId, Listed>,
+        invalid_out: &mut Vec<RecordReport>,
+    ) -> Result<BTreeMap<ContactId, (DialerContact, Option<String>)>, EngineError> {
+        let keys: Vec<String> = wanted
+            .iter()
+            .filter_map(|id| listing.get(id).map(|l| l.key.clone()))
+            .collect();
+        let mut contacts = BTreeMap::new();
+        for (key, parsed, etag) in self.dialer.read(&keys).await? {
+            match parsed {
+                Ok(c) if c.id.to_string() != key => invalid_out.push(invalid(
+                    key.parse().ok(),
+                    format!("contact {key}"),
+                    format!(
+                        "it is saved under key {key} but its id is {}: give it the id {key} (or save it under {}); it is skipped until then",
+                        c.id, c.id
+                    ),
+                )),
+                Ok(c) => {
+                    let version = etag.or_else(|| listing.get(&c.id).map(|l| l.version.clone()));
+                    contacts.insert(c.id, (c, version));
+                }
+                Err(e) => invalid_out.push(invalid(
+                    key.parse().ok(),
+                    format!("contact {key}"),
+                    format!("{e}; fix it in the dialer, the contact is skipped until then"),
+                )),
+            }
+        }
+        Ok(contacts)
+    }
+
+    /// Bases (and their versions) for every record the run looks at, and for
+    /// contacts gone from the dialer.
+    async fn load_bases(&self, reading: &mut Reading, options: &RunOptions) -> Result<(), EngineError> {
+        let by_page = reading.state.pages();
+        let mut ids: BTreeSet<ContactId> = reading.contacts.keys().copied().collect();
+        for p in &reading.pages {
+            if let Some(id) = p
+                .dialer_id
+                .or_else(|| by_page.get(p.page_id.as_str()).copied())
+            {
+                ids.insert(id);
+            }
+        }
+        if options.scope == Scope::All {
+            ids.extend(
+                reading
+                    .state
+                    .index
+                    .keys()
+                    .filter(|id| !reading.listing.contains_key(id)),
+            );
+        }
+        let loads = ids.into_iter().map(|id| async move {
+            let (base, version) = self.state.base_versioned(id).await?;
+            Ok::<_, EngineError>((id, base, version))
+        });
+        for (id, base, version) in futures::future::try_join_all(loads).await? {
+            if let Some(base) = base {
+                reading.bases.insert(id, base);
+            }
+            reading.base_versions.insert(id, version);
+        }
+        Ok(())
+    }
+}
+
+/// A push looks at the pages of its own contacts, and at pages typed in
+/// Notion only where one of them is the page one of its contacts was made
+/// from or shares its phone number: any other typed page is for a run that
+/// reads every contact (it might belong to one this push did not read).
+fn keep_pages_for(
+    records: &mut Vec<NotionRecord>,
+    ids: &[ContactId],
+    by_page: &BTreeMap<&str, ContactId>,
+    contacts: &BTreeMap<ContactId, (DialerContact, Option<String>)>,
+    region: sync_core::phone::Region,
+) {
+    let key = |s: &str| sync_core::phone::match_key(s, region);
+    let mirrors: BTreeSet<&str> = contacts.values().filter_map(|(c, _)| c.mirror_page_id()).collect();
+    let phones: BTreeSet<String> = contacts
+        .values()
+        .filter_map(|(c, _)| c.phone().and_then(key))
+        .collect();
+    records.retain(|r| match r.dialer_id {
+        Some(id) => ids.contains(&id),
+        None => {
+            by_page.get(r.page_id.as_str()).is_some_and(|id| ids.contains(id))
+                || mirrors.contains(r.page_id.as_str())
+                || r.values
+                    .get("phone")
+                    .and_then(sync_core::Value::as_text)
+                    .and_then(key)
+                    .is_some_and(|k| phones.contains(&k))
+        }
+    });
+}
+
+/// Which fields a mapping exchanges, through which properties and types.
+fn mapping_fingerprint(mapping: &Mapping) -> String {
+    let fields: Vec<String> = mapping
+        .fields
+        .iter()
+        .map(|f| format!("{}={}:{}", f.spec.key, f.property, f.kind.notion_name()))
+        .collect();
+    crate::state::fingerprint_json(&serde_json::json!(fields))
+}
