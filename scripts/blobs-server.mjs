@@ -23,18 +23,40 @@ import { BlobsServer } from "@netlify/blobs/server";
 // steps, so a second write to the same key can land in between and be
 // overwritten by one whose condition no longer holds. Netlify's conditional
 // writes are atomic: writes to one key are made to go one at a time here.
-const writing = new Map();
-const put = BlobsServer.prototype.put;
-BlobsServer.prototype.put = function atomicPut(req) {
+//
+// Netlify also sends a blob's etag with its content on GET (the official
+// server sends none): reads here go in the same one-at-a-time order as the
+// writes to their key, and carry the etag of exactly the content they return.
+const busy = new Map();
+function oneAtATime(req, work) {
   const key = new URL(req.url ?? "", "http://local").pathname;
-  const before = writing.get(key) ?? Promise.resolve();
-  const mine = before.then(() => put.call(this, req));
+  const before = busy.get(key) ?? Promise.resolve();
+  const mine = before.then(work);
   const settled = mine.then(() => {}, () => {});
-  writing.set(key, settled);
+  busy.set(key, settled);
   settled.then(() => {
-    if (writing.get(key) === settled) writing.delete(key);
+    if (busy.get(key) === settled) busy.delete(key);
   });
   return mine;
+}
+const put = BlobsServer.prototype.put;
+BlobsServer.prototype.put = function atomicPut(req) {
+  return oneAtATime(req, () => put.call(this, req));
+};
+const get = BlobsServer.prototype.get;
+BlobsServer.prototype.get = function getWithEtag(req) {
+  return oneAtATime(req, async () => {
+    const response = await get.call(this, req);
+    const { dataPath, key } = this.getLocalPaths(new URL(req.url ?? "", this.address));
+    if (response.status !== 200 || !key || !dataPath) {
+      return response;
+    }
+    const etag = await BlobsServer.generateETag(dataPath);
+    if (!etag) return response;
+    const headers = new Headers(response.headers);
+    headers.set("etag", etag);
+    return new Response(response.body, { status: response.status, headers });
+  });
 };
 
 BlobsServer.prototype.listBlobs = async function listBlobs({ dataPath, rootPath, url }) {

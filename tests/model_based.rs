@@ -126,12 +126,12 @@ fn a_pull_keeps_a_dialer_edit_made_since_the_last_sync() {
 fn debug_dump() {
     runtime().block_on(async move {
         let blobs = BlobsServer::start().expect("the Blobs server starts");
-        let seq = Sequence { seed: 352, policy: ContactPolicy::LastEditWins, steps: vec![
-            Step::DialerCreate { phone: PHONE, updated_at: true },
+        let seq = Sequence { seed: 890, policy: ContactPolicy::NotionWins, steps: vec![
             Step::DialerCreate { phone: PHONE, updated_at: false },
-            Step::Run { run: Run::Scheduled, twist: Some(Twist::DialerEditAt { at: 17, who: 1, field: InfoField::Address }) },
+            Step::Run { run: Run::Scheduled, twist: Some(Twist::LeaseExpires { at: 16, then: Run::Pull }) },
+            Step::NotionTrash { who: 198 },
         ]};
-        for _ in 0..5 {
+        for _ in 0..1 {
             let out = play(&blobs, &seq).await;
             println!("{}", explain(&seq, &out));
         }

@@ -35,10 +35,15 @@ const STEP_LIMIT: Duration = Duration::from_secs(90);
 pub async fn play(blobs: &RunningBlobsServer, seq: &Sequence) -> Outcome {
     let name = format!("m{}-{}", seq.seed, WORLDS.fetch_add(1, Ordering::SeqCst));
     let mut world = World::new(blobs, seq.policy, &name).await;
+    let profile = std::env::var("MODEL_PROFILE").is_ok();
     for (i, step) in seq.steps.iter().enumerate() {
+        let t = std::time::Instant::now();
         let violations = tokio::time::timeout(STEP_LIMIT, world.apply(step))
             .await
             .unwrap_or_else(|_| vec![format!("step {i} did not finish in {STEP_LIMIT:?}")]);
+        if profile {
+            eprintln!("PROFILE {:>6}ms {}", t.elapsed().as_millis(), step);
+        }
         if !violations.is_empty() {
             return Outcome {
                 violations,

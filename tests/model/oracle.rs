@@ -676,7 +676,9 @@ impl Oracle {
                 v.push(format!("contact {key} points at page {page_id}, which does not exist"));
                 continue;
             };
-            if page.dialer_id != Some(id) {
+            // (A page in the trash cannot be written: its Dialer ID is put
+            // back when it is restored.)
+            if page.dialer_id != Some(id) && !page.in_trash {
                 v.push(format!(
                     "contact {key}'s page {page_id} has Dialer ID {:?}",
                     page.dialer_id

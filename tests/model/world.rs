@@ -124,15 +124,12 @@ impl World {
     }
 
     /// An engine as a function builds it; through the fault proxies or not.
-    /// `settle`: runs that race each other need the lock's read-back delay
-    /// on the local Blobs server (its conditional writes are not atomic).
-    fn engine(&self, proxied: bool, settle: bool) -> Engine {
+    fn engine(&self, proxied: bool) -> Engine {
         let env = if proxied { &self.env_proxied } else { &self.env_direct };
         let lookup = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         let mut config = EngineConfig::from_lookup(lookup).expect("model config");
         config.clock = self.clock.clone();
         config.concurrency = 4;
-        config.lock_settle = if settle { Duration::from_millis(60) } else { Duration::ZERO };
         config.notion.max_retries = 2;
         config.notion.max_rate_limit_retries = 2;
         config.notion.retry_base_delay = Duration::from_millis(1);
@@ -225,7 +222,7 @@ impl World {
             }),
             Step::Run { run, twist } => self.run(run, twist).await,
             Step::Together(a, b) => {
-                let (ea, eb) = (self.engine(true, true), self.engine(true, true));
+                let (ea, eb) = (self.engine(true), self.engine(true));
                 self.timeline.clear_hook();
                 let (ra, rb) = tokio::join!(self.start(&ea, a), self.start(&eb, b));
                 self.record(a, ra);
@@ -248,7 +245,7 @@ impl World {
 
     /// One run through the proxies, with its twist.
     async fn run(&mut self, run: Run, twist: Option<Twist>) {
-        let engine = self.engine(true, false);
+        let engine = self.engine(true);
         let cut = Arc::new(Notify::new());
         let nested = Arc::new(tokio::sync::Mutex::new(None));
         match twist {
@@ -288,10 +285,12 @@ impl World {
     async fn start(&self, engine: &Engine, run: Run) -> Result<String, String> {
         let show = |r: Result<sync_engine::RunReport, EngineError>| match r {
             Ok(report) => Ok(format!(
-                "{}{}{}",
+                "{}{}{} [{} Notion, {} Blobs requests]",
                 report.summary.sides(),
                 if report.summary.remaining > 0 { format!(", {} left", report.summary.remaining) } else { String::new() },
-                if report.summary.failed > 0 { format!(", {} failed", report.summary.failed) } else { String::new() }
+                if report.summary.failed > 0 { format!(", {} failed", report.summary.failed) } else { String::new() },
+                report.notion_requests,
+                report.blobs_requests
             )),
             Err(e) => Err(e.to_string()),
         };
@@ -400,7 +399,7 @@ impl World {
         }));
         let person = self.person.clone();
         let contacts_path = format!("/site:{}/", self.contacts_store);
-        let other = self.engine(false, false);
+        let other = self.engine(false);
         let world = WorldHandle {
             clock: self.clock.clone(),
             notion: self.notion.control(),
@@ -471,7 +470,7 @@ impl World {
         self.notion.control().clear_faults();
         self.timeline.clear_hook();
         self.advance(6);
-        let engine = self.engine(false, false);
+        let engine = self.engine(false);
         for round in 0..4 {
             let open = engine.conflicts().await.unwrap_or_default();
             for (i, c) in open.iter().enumerate() {

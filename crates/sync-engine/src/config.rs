@@ -35,9 +35,9 @@ pub struct EngineConfig {
     pub concurrency: usize,
     /// Stop starting writes this long before the function's time limit.
     pub deadline_margin: Duration,
-    /// Wait before confirming the run lock (`SYNC_LOCK_SETTLE_MS`): 0 on
-    /// Netlify, whose conditional writes are atomic; the local Blobs server's
-    /// are not (see `lock.rs`).
+    /// Wait before reading the run lock back (`SYNC_LOCK_SETTLE_MS`, 0 by
+    /// default): time for a racing conditional write to land, on a store
+    /// whose conditional writes might not be atomic.
     pub lock_settle: Duration,
     /// How long run records are kept (`SYNC_HISTORY_DAYS`, default 30).
     pub history_days: u32,

@@ -14,10 +14,10 @@
 //!   run stops at once and writes nothing more. Every write of the sync's
 //!   own state is also conditional on the version it read (see `state.rs`),
 //!   so a stale run's last write in flight cannot undo a newer run's.
-//! - On the local Blobs server conditional writes are checked and written
-//!   in two steps, so two racing writers can both be told "written": after
-//!   `settle` the lease is read back, and only the run whose lease is there
-//!   holds it (Netlify's are atomic: `settle` is 0 there).
+//! - After taking it, the run reads the lease back (after `settle`, 0 by
+//!   default) and holds it only if its own lease is there: a store whose
+//!   conditional writes were not atomic (reported for Netlify Blobs in 2026)
+//!   could tell two racing writers "written".
 
 use std::sync::Mutex;
 

@@ -50,15 +50,27 @@ pub struct SyncState {
     /// first import). Records that fail do not hold this back.
     #[serde(default)]
     pub first_sync_done: bool,
+    /// Pages of contacts deleted in the dialer (the index forgets those
+    /// records): a page whose Dialer ID never made it onto the page is still
+    /// known as that contact's, so it never becomes a new contact.
+    #[serde(default)]
+    pub tombstones: BTreeMap<String, ContactId>,
 }
 
 impl SyncState {
     /// Contacts by the page they are linked to, as the index knows them.
     pub fn pages(&self) -> BTreeMap<&str, ContactId> {
-        self.index
+        let mut pages: BTreeMap<&str, ContactId> = self
+            .tombstones
             .iter()
-            .filter_map(|(id, e)| e.page_id.as_deref().map(|p| (p, *id)))
-            .collect()
+            .map(|(p, id)| (p.as_str(), *id))
+            .collect();
+        pages.extend(
+            self.index
+                .iter()
+                .filter_map(|(id, e)| e.page_id.as_deref().map(|p| (p, *id))),
+        );
+        pages
     }
 }
 

@@ -104,8 +104,6 @@ impl TestApp {
             ("SITE_ID".to_string(), self.blobs.site_id().to_string()),
             ("RUST_LOG".to_string(), "info".to_string()),
             ("SYNC_API_KEY".to_string(), TEST_API_KEY.to_string()),
-            // The local Blobs server's conditional writes are not atomic (see sync-engine's lock.rs).
-            ("SYNC_LOCK_SETTLE_MS".to_string(), "150".to_string()),
         ];
         for (k, v) in &self.options.env {
             env.retain(|(key, _)| key != k);

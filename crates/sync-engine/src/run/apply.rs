@@ -179,11 +179,21 @@ impl Engine {
             })?);
         }
         ctx.check().await?;
-        let page_url = match self.apply_notion(r, ctx, &mut base).await? {
-            NotionDone::Written { page_url } => page_url,
-            NotionDone::PageTrashed(page_id) => {
+        let page_url = match self.apply_notion(r, ctx, &mut base).await {
+            Ok(NotionDone::Written { page_url }) => page_url,
+            Ok(NotionDone::PageTrashed(page_id)) => {
                 return self.page_was_trashed(r, ctx, base, &page_id).await
             }
+            // The contact made from the page exists now: its link is recorded
+            // (the page's Dialer ID is written by the next run), so nothing
+            // ever makes a second contact of the page, and a delete of this
+            // one archives the page.
+            Err(e) if creates_contact && !matches!(e, EngineError::LeaseLost) => {
+                tracing::warn!(contact = %r.contact_id, error = %e, "contact created from its page; the page's Dialer ID is written next run");
+                let applied = self.finish(r, ctx, base, dialer_version).await?;
+                return Ok(Outcome::Partial(applied));
+            }
+            Err(e) => return Err(e),
         };
         if !creates_contact {
             ctx.check().await?;
@@ -511,9 +521,8 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let mut entries = entries.to_vec();
         if self.state.calls_intent(id).await?.is_some() {
-            let body = serde_json::to_string(&self.notion.list_children(page_id).await?)
-                .unwrap_or_default();
-            entries.retain(|e| !body.contains(&e.reference()));
+            let body = body_text(&self.notion.list_children(page_id).await?);
+            entries = still_to_log(entries, &body);
         }
         let intent = CallsIntent {
             page_id: page_id.to_string(),
@@ -637,6 +646,44 @@ impl Engine {
             None => Ok(None),
         }
     }
+}
+
+/// A page body's text, every block's pieces run together (a long note
+/// spans several pieces and blocks).
+fn body_text(blocks: &[Json]) -> String {
+    blocks
+        .iter()
+        .flat_map(|b| {
+            let kind = b["type"].as_str().unwrap_or("paragraph");
+            b[kind]["rich_text"].as_array().cloned().unwrap_or_default()
+        })
+        .filter_map(|t| {
+            t["plain_text"]
+                .as_str()
+                .or(t["text"]["content"].as_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// The entries a page body does not hold yet. A call already there whose
+/// notes are not (typed after an append that went out but was not
+/// recorded) gets its notes logged as an edit instead.
+fn still_to_log(entries: Vec<LogEntry>, body: &str) -> Vec<LogEntry> {
+    entries
+        .into_iter()
+        .filter_map(|e| {
+            if !body.contains(&e.reference()) {
+                return Some(e);
+            }
+            let notes = e.call.notes.as_deref().filter(|n| !n.is_empty())?;
+            (!e.notes_edit && !body.contains(notes)).then_some(LogEntry {
+                notes_edit: true,
+                ..e
+            })
+        })
+        .filter(|e| !(e.notes_edit && body.contains(&e.reference())))
+        .collect()
 }
 
 /// The page a contact keeps when there are several: the first created,

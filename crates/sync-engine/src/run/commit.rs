@@ -138,8 +138,11 @@ impl Engine {
 fn remember(state: &mut SyncState, mapping: &sync_core::Mapping, id: ContactId, applied: Applied) {
     if applied.base.status.is_deleted_in_dialer() {
         // The tombstone stays in its base; the index forgets it, so later
-        // runs do not read it again.
+        // runs do not read it again, and remembers whose its page is.
         state.index.remove(&id);
+        if let Some(page) = applied.base.page_id {
+            state.tombstones.insert(page, id);
+        }
         return;
     }
     state.index.insert(

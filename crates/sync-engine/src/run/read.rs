@@ -139,6 +139,9 @@ impl Engine {
             base_versions: BTreeMap::new(),
         };
         self.load_bases(&mut reading, options).await?;
+        if full_scan && reading.scan_complete {
+            reading.scan_complete = self.read_pages_of_bases(&mut reading, options, now).await?;
+        }
         Ok(reading)
     }
 
@@ -371,22 +374,62 @@ impl Engine {
             if options.past_deadline() {
                 return Ok(false);
             }
-            match self.notion.retrieve_page(page_id).await {
-                Ok(p) => records.push(mapping.read_page(&snapshot(&p))),
-                Err(NotionError::NotFound { .. }) => records.push(NotionRecord {
-                    page_id: page_id.clone(),
-                    url: None,
-                    dialer_id: Some(*id),
-                    bad_dialer_id: None,
-                    values: FieldMap::new(),
-                    created_time: now,
-                    last_edited_time: now,
-                    in_trash: true,
-                }),
-                Err(e) => return Err(e.into()),
-            }
+            records.push(self.linked_page(mapping, *id, page_id, now).await?);
         }
         Ok(true)
+    }
+
+    /// The full scan's check of the linked pages it did not list, for
+    /// records the index does not know (a run that stopped before saving its
+    /// index): their bases say which page they are linked to.
+    async fn read_pages_of_bases(
+        &self,
+        reading: &mut Reading,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+    ) -> Result<bool, EngineError> {
+        let seen: BTreeSet<String> = reading.pages.iter().map(|r| r.page_id.clone()).collect();
+        let unseen: Vec<(ContactId, String)> = reading
+            .bases
+            .values()
+            .filter(|b| b.status == sync_core::RecordStatus::Active)
+            .filter(|b| reading.listing.contains_key(&b.contact_id))
+            .filter_map(|b| b.page_id.clone().map(|p| (b.contact_id, p)))
+            .filter(|(_, p)| !seen.contains(p))
+            .collect();
+        for (id, page_id) in unseen {
+            if options.past_deadline() {
+                return Ok(false);
+            }
+            reading
+                .pages
+                .push(self.linked_page(&reading.mapping, id, &page_id, now).await?);
+        }
+        Ok(true)
+    }
+
+    /// A linked page by id: as Notion has it, or as gone (in the trash).
+    async fn linked_page(
+        &self,
+        mapping: &Mapping,
+        id: ContactId,
+        page_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<NotionRecord, EngineError> {
+        match self.notion.retrieve_page(page_id).await {
+            Ok(p) => Ok(mapping.read_page(&snapshot(&p))),
+            Err(NotionError::NotFound { .. }) => Ok(NotionRecord {
+                page_id: page_id.to_string(),
+                url: None,
+                dialer_id: Some(id),
+                bad_dialer_id: None,
+                values: FieldMap::new(),
+                created_time: now,
+                last_edited_time: now,
+                in_trash: true,
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Reads the wanted contacts. One whose JSON or values are bad, or whose
