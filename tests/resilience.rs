@@ -303,3 +303,40 @@ async fn a_page_trashed_in_notion_between_full_scans_is_noticed_on_the_next_writ
     );
     assert_eq!(app.control().pages().len(), 1, "no new page");
 }
+
+#[tokio::test]
+async fn every_phase_stops_at_the_deadline_and_the_next_run_finishes() {
+    let app = TestApp::spawn().await;
+    for n in 1..=20u64 {
+        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-01{n:02}")))
+            .await;
+    }
+    let engine = app.engine();
+    let report = engine.run(RunOptions::new(Scope::All, "test")).await.unwrap();
+    assert_eq!(report.summary.created_in_notion, 20, "{report}");
+    for page in live_pages(&app) {
+        app.control()
+            .person_trash_page(page["id"].as_str().unwrap())
+            .unwrap();
+    }
+    // A full scan must look up each linked page it no longer lists; with its
+    // deadline already reached it stops at once instead.
+    app.control().clear_log();
+    let rushed = RunOptions {
+        full_scan: true,
+        deadline: Some(std::time::Instant::now()),
+        ..RunOptions::new(Scope::All, "test")
+    };
+    engine.run(rushed).await.unwrap();
+    assert!(
+        app.control().count("pages.retrieve") <= 1,
+        "{} pages read after the deadline",
+        app.control().count("pages.retrieve")
+    );
+    let full = RunOptions {
+        full_scan: true,
+        ..RunOptions::new(Scope::All, "test")
+    };
+    let report = engine.run(full).await.unwrap();
+    assert_eq!(report.summary.marked_archived_in_dialer, 20, "{report}");
+}

@@ -494,7 +494,9 @@ impl Oracle {
         let mut contacts: BTreeMap<String, Vec<&String>> = BTreeMap::new();
         for (key, c) in &prev.contacts {
             let id: u64 = key.parse().unwrap_or(0);
-            if Obs::mirror(c).is_none() && prev.live_page_with_id(id).is_none() {
+            // (A page in the trash still belongs to its contact.)
+            let has_page = prev.pages.iter().any(|p| p.dialer_id == Some(id));
+            if Obs::mirror(c).is_none() && !has_page {
                 if let Some(phone) = dialer_value(&FIELDS[1], c) {
                     contacts.entry(phone).or_default().push(key);
                 }

@@ -281,6 +281,12 @@ impl Person {
         if let Some(p) = phone {
             props["Phone"] = json!({"phone_number": p.text()});
         }
+        // Some teammates type the last call's outcome too.
+        if t % 2 == 0 {
+            let outcome = ["DM", "GK", "NA"][t as usize % 3];
+            props["Outcome"] = json!({"select": {"name": outcome}});
+            props["Objection"] = json!({"rich_text": rich(&format!("typed{t}"))});
+        }
         let page = self
             .notion
             .person_create_page(props.clone())

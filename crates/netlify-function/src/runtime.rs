@@ -112,7 +112,7 @@ where
     let response = match parsed.and_then(|event| Request::from_event(event, meta)) {
         Err(err) => Response::error(err),
         Ok(request) if request.method == "OPTIONS" => Response::no_content(),
-        Ok(request) => call_catching_panics(handler, request).await,
+        Ok(request) => call_catching_panics(handler, request, &request_id).await,
     };
 
     tracing::info!(
@@ -126,7 +126,9 @@ where
     to_proxy_response(response, cors)
 }
 
-async fn call_catching_panics<H, Fut, R>(handler: &H, request: Request) -> Response
+/// A panic's message stays in the log (it may hold data from the request);
+/// the caller gets a generic 500 with the request id to find it by.
+async fn call_catching_panics<H, Fut, R>(handler: &H, request: Request, request_id: &str) -> Response
 where
     H: Fn(Request) -> Fut,
     Fut: Future<Output = R>,
@@ -141,9 +143,9 @@ where
         Ok(result) => result.into_response(),
         Err(panic) => {
             let message = panic_message(panic.as_ref());
-            tracing::error!(panic = %message, "handler panicked");
+            tracing::error!(panic = %message, request_id, "handler panicked");
             Response::error(HttpError::internal(format!(
-                "the function panicked: {message}"
+                "the function failed unexpectedly (request {request_id}); nothing more was done. Try again; if it keeps failing, send this request id to whoever runs the sync (it is in the function's log)"
             )))
         }
     }

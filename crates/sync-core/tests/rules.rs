@@ -590,3 +590,29 @@ fn a_deletion_is_kept_or_undone_as_a_whole_and_settled_conflicts_file_as_applied
         Err(ResolveError::DeletionNotMergeable)
     );
 }
+
+#[test]
+fn the_console_recommends_the_side_last_edit_wins_applies_even_when_the_dialer_time_is_unknown() {
+    for policy in [ContactPolicy::LastEditWins, ContactPolicy::Ask] {
+        let config = SyncConfig {
+            contact_policy: policy,
+            ..SyncConfig::default()
+        };
+        let (mut w, id, page) = synced(config);
+        w.edit_page(&page, t(15), "phone", Value::text("555-1111"));
+        w.edit_contact(id, t(20), |c| {
+            c.insert("phone".into(), json!("555-2222"));
+        });
+        // A dialer that keeps no updatedAt, on a store that tells no blob time.
+        w.contacts.get_mut(&id).unwrap().1 = None;
+        w.now = t(30);
+        let plan = w.plan();
+        let c = &plan.records[0].conflicts[0];
+        let (rule, _) = later_edit(None, c.notion_edited_at);
+        assert_eq!(c.recommended(), rule, "{policy:?}");
+        assert_eq!(recommended_side(&plan.records[0].conflicts), rule);
+        if policy == ContactPolicy::LastEditWins {
+            assert_eq!(c.applied, Some(rule), "the merge and the console agree");
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use netlify_blobs::{SetOptions, SetOutcome, Store};
 use serde_json::{Map, Value as Json};
-use sync_core::contact::{write_fields, write_mirror_meta};
+use sync_core::contact::{add_imported_call, imported_call_id, write_fields, write_mirror_meta};
 use sync_core::{ContactError, ContactId, DialerContact, FieldMap};
 
 use crate::config::ContactsLayout;
@@ -250,7 +250,7 @@ impl DialerStore {
                         None => (raw, SetOptions::default()),
                     }
                 };
-                apply_change(&mut raw, change);
+                apply_change(&mut raw, change, create);
                 match self
                     .store
                     .set_json(&key, &Json::Object(raw.clone()), condition)
@@ -299,7 +299,7 @@ impl DialerStore {
                 let Json::Object(raw) = &mut items[index] else {
                     return Ok(None);
                 };
-                apply_change(raw, change);
+                apply_change(raw, change, create);
                 let written = raw.clone();
                 let condition = match etag {
                     Some(e) => SetOptions::if_match(e),
@@ -334,8 +334,13 @@ fn listed(b: netlify_blobs::ListedBlob) -> (String, Listed) {
     )
 }
 
-fn apply_change(raw: &mut Map<String, Json>, change: &ContactWrite) {
+/// A contact being created from a page also takes the page's latest-call
+/// fields, as its one call.
+fn apply_change(raw: &mut Map<String, Json>, change: &ContactWrite, create: bool) {
     write_fields(raw, &change.values);
+    if let (true, Some((page_id, _, _))) = (create, &change.mirror) {
+        add_imported_call(raw, &change.values, &imported_call_id(page_id));
+    }
     if let Some((page_id, url, archived)) = &change.mirror {
         write_mirror_meta(raw, page_id, url.as_deref(), *archived);
     }

@@ -73,6 +73,10 @@ pub fn limit_param(req: &Request, default: usize, max: usize) -> Result<usize, H
     }
 }
 
+/// The most contacts one push may name: a push answers within the
+/// function's time limit; more is a sync of all contacts.
+pub const MAX_CONTACT_IDS: usize = 100;
+
 /// Contact ids from a request body, each a Dialer ID: `contactId` or `contactIds`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -121,7 +125,15 @@ impl SyncRequest {
         req.json()
     }
 
+    /// The contacts named (at most [`MAX_CONTACT_IDS`]; all when none).
     pub fn ids(&self) -> Result<Vec<ContactId>, HttpError> {
+        let named = self.contact_ids.as_ref().map_or(0, Vec::len);
+        if named > MAX_CONTACT_IDS {
+            return Err(HttpError::bad_request(
+                "contactIds",
+                format!("{named} contacts named; at most {MAX_CONTACT_IDS} per request (send no ids to sync every contact)"),
+            ));
+        }
         let one = self.contact_id.iter().map(|id| ("contactId", id));
         let many = self
             .contact_ids
@@ -134,5 +146,26 @@ impl SyncRequest {
                     .map_err(|problem| HttpError::bad_request(field, problem))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(ids: usize) -> SyncRequest {
+        SyncRequest {
+            contact_ids: Some((1..=ids as u64).map(|n| IdInput::Text(n.to_string())).collect()),
+            ..SyncRequest::default()
+        }
+    }
+
+    #[test]
+    fn a_push_names_at_most_a_hundred_contacts() {
+        assert_eq!(request(MAX_CONTACT_IDS).ids().unwrap().len(), MAX_CONTACT_IDS);
+        let err = request(MAX_CONTACT_IDS + 1).ids().unwrap_err();
+        assert_eq!(err.status, 400);
+        let text = format!("{err:?}");
+        assert!(text.contains("contactIds") && text.contains("at most 100"), "{text}");
     }
 }
