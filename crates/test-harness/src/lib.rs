@@ -1,7 +1,10 @@
 //! Starts the real parts a test needs: the Notion emulator, the official
 //! Netlify Blobs server, and function binaries behind a Lambda Runtime API,
-//! each on a free port, each stopped when its handle is dropped.
+//! each on a free port, each stopped when its handle is dropped; and runs
+//! Netlify's own tools (packager, CLI) over the repo.
 pub mod app;
 pub mod blobs_server;
 pub mod event;
 pub mod lambda;
+pub mod node;
+pub mod site;
