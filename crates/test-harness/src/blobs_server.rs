@@ -216,9 +216,12 @@ pub(crate) fn repo_root() -> Result<PathBuf, BlobsServerError> {
 
 /// Whether every npm package pinned in package.json is in node_modules.
 fn is_installed(root: &Path) -> bool {
-    pinned_packages(root)
-        .iter()
-        .all(|name| root.join("node_modules").join(name).join("package.json").is_file())
+    pinned_packages(root).iter().all(|name| {
+        root.join("node_modules")
+            .join(name)
+            .join("package.json")
+            .is_file()
+    })
 }
 
 /// The names in package.json's dependencies and devDependencies

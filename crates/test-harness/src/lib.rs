@@ -4,7 +4,9 @@
 //! Netlify's own tools (packager, CLI) over the repo.
 pub mod app;
 pub mod blobs_server;
+pub mod elf;
 pub mod event;
 pub mod lambda;
 pub mod node;
+pub mod package;
 pub mod site;

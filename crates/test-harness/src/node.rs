@@ -14,7 +14,9 @@ use crate::blobs_server::{ensure_installed, repo_root, BlobsServerError};
 pub enum NodeError {
     #[error(transparent)]
     Setup(#[from] BlobsServerError),
-    #[error("could not run `node {script}`: {source}; is Node.js 20+ installed? run scripts/setup")]
+    #[error(
+        "could not run `node {script}`: {source}; is Node.js 20+ installed? run scripts/setup"
+    )]
     Spawn {
         script: String,
         #[source]

@@ -15,8 +15,8 @@ pub fn functions_dir() -> PathBuf {
 /// to be a Rust function crate named after its directory.
 pub fn function_names() -> Vec<String> {
     let dir = functions_dir();
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
     let mut names: Vec<String> = entries
         .map(|entry| {
             let entry = entry.unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
