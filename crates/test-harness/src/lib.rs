@@ -7,6 +7,7 @@ pub mod blobs_server;
 pub mod elf;
 pub mod event;
 pub mod lambda;
+pub mod netlify_cli;
 pub mod node;
 pub mod package;
 pub mod site;
