@@ -7,6 +7,8 @@ pub mod blobs_server;
 pub mod elf;
 pub mod event;
 pub mod lambda;
+pub mod local_site;
+pub mod logged_child;
 pub mod netlify_cli;
 pub mod node;
 pub mod package;

@@ -19,17 +19,14 @@
 //! dirs hold only the final binaries, hard links into the build dir.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::watch;
+use tokio::process::Command;
 
 use crate::blobs_server::{ensure_installed, repo_root, BlobsServerError};
 use crate::lambda::{is_per_package_cargo_var, target_dir};
+use crate::logged_child::LoggedChild;
 use crate::site::{function_names, functions_dir};
 
 /// Not a timing assertion: only how long to wait before calling the CLI
@@ -86,10 +83,9 @@ pub struct CliOptions {
 /// A running `netlify functions:serve`; stopped with its process group
 /// (the CLI, its Blobs server, function proxies) when dropped.
 pub struct NetlifyCli {
-    child: Child,
+    child: LoggedChild,
     project: tempfile::TempDir,
     port: u16,
-    logs: Arc<StdMutex<String>>,
     http: reqwest::Client,
 }
 
@@ -101,18 +97,8 @@ impl NetlifyCli {
         ensure_installed(&root)?;
         let project = prepare_project(&root, &options.fixtures)?;
         let port = free_port().map_err(NetlifyCliError::Spawn)?;
-        let mut child = cli_command(&root, project.path(), port, &options.env)
-            .spawn()
+        let mut child = LoggedChild::spawn(cli_command(&root, project.path(), port, &options.env))
             .map_err(NetlifyCliError::Spawn)?;
-        let logs = Arc::new(StdMutex::new(String::new()));
-        let (lines_tx, lines_rx) = watch::channel(0usize);
-        let lines_tx = Arc::new(lines_tx);
-        if let Some(out) = child.stdout.take() {
-            tokio::spawn(collect(out, Arc::clone(&logs), Arc::clone(&lines_tx)));
-        }
-        if let Some(err) = child.stderr.take() {
-            tokio::spawn(collect(err, Arc::clone(&logs), Arc::clone(&lines_tx)));
-        }
         let mut expected = function_names();
         expected.extend(
             options
@@ -120,56 +106,36 @@ impl NetlifyCli {
                 .iter()
                 .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().into_owned())),
         );
-        let cli = NetlifyCli {
+        let loaded_all = child
+            .wait_for(LOAD_LIMIT, |logs| {
+                if logs.contains(FAILED) {
+                    Some(Err("it reported a failure".to_owned()))
+                } else {
+                    expected
+                        .iter()
+                        .all(|name| loaded(logs, name))
+                        .then_some(Ok(()))
+                }
+            })
+            .await;
+        if let Err(failure) = loaded_all {
+            let waiting = expected
+                .iter()
+                .filter(|name| !loaded(&failure.logs, name))
+                .cloned()
+                .collect();
+            return Err(NetlifyCliError::NotLoaded {
+                reason: failure.reason,
+                waiting,
+                logs: failure.logs,
+            });
+        }
+        Ok(NetlifyCli {
             child,
             project,
             port,
-            logs,
             http: reqwest::Client::new(),
-        };
-        cli.wait_until_loaded(expected, lines_rx).await?;
-        Ok(cli)
-    }
-
-    async fn wait_until_loaded(
-        &self,
-        expected: Vec<String>,
-        mut lines: watch::Receiver<usize>,
-    ) -> Result<(), NetlifyCliError> {
-        let not_loaded = |reason: String, logs: String| {
-            let waiting = expected
-                .iter()
-                .filter(|name| !loaded(&logs, name))
-                .cloned()
-                .collect();
-            NetlifyCliError::NotLoaded {
-                reason,
-                waiting,
-                logs,
-            }
-        };
-        let wait = async {
-            loop {
-                let logs = self.logs();
-                if logs.contains(FAILED) {
-                    return Err(not_loaded("it reported a failure".into(), logs));
-                }
-                if expected.iter().all(|name| loaded(&logs, name)) {
-                    return Ok(());
-                }
-                if lines.changed().await.is_err() {
-                    return Err(not_loaded("it exited".into(), self.logs()));
-                }
-            }
-        };
-        tokio::time::timeout(LOAD_LIMIT, wait)
-            .await
-            .unwrap_or_else(|_| {
-                Err(not_loaded(
-                    format!("nothing after {LOAD_LIMIT:?}"),
-                    self.logs(),
-                ))
-            })
+        })
     }
 
     /// `http://localhost:PORT/.netlify/functions/<function>`.
@@ -182,7 +148,7 @@ impl NetlifyCli {
 
     /// Everything the CLI (and the functions it ran) printed so far.
     pub fn logs(&self) -> String {
-        self.logs.lock().map(|l| l.clone()).unwrap_or_default()
+        self.child.logs()
     }
 
     /// The throw-away project the CLI serves (its `.netlify` holds the
@@ -228,20 +194,6 @@ impl NetlifyCli {
         let body = response.text().await.map_err(failed)?;
         let json = serde_json::from_str(&body).ok();
         Ok(CliResponse { status, body, json })
-    }
-}
-
-impl Drop for NetlifyCli {
-    fn drop(&mut self) {
-        // The CLI leads its own process group: end the group (our children
-        // only), then make sure of the CLI itself.
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-TERM", "--", &format!("-{pid}")])
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.start_kill();
     }
 }
 
@@ -307,12 +259,7 @@ fn cli_command(root: &Path, project: &Path, port: u16, env: &[(String, String)])
         .env("NETLIFY_TELEMETRY_DISABLED", "1")
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", project.join(".config"))
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     command
 }
 
@@ -333,19 +280,4 @@ fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
-}
-
-async fn collect(
-    stream: impl AsyncRead + Unpin,
-    logs: Arc<StdMutex<String>>,
-    lines_seen: Arc<watch::Sender<usize>>,
-) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Ok(mut logs) = logs.lock() {
-            logs.push_str(&line);
-            logs.push('\n');
-        }
-        lines_seen.send_modify(|n| *n += 1);
-    }
 }
