@@ -29,6 +29,8 @@ pub enum PackageError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{zip} holds no `{entry}`; run scripts/package again")]
+    MissingEntry { zip: PathBuf, entry: &'static str },
     #[error("{path} is not a readable zip: {source}")]
     Zip {
         path: PathBuf,
@@ -131,12 +133,9 @@ impl Package {
         let entry = read_zip(&zip)?
             .into_iter()
             .find(|e| e.name == "bootstrap")
-            .ok_or_else(|| PackageError::Read {
-                path: zip.clone(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no bootstrap in the zip",
-                ),
+            .ok_or_else(|| PackageError::MissingEntry {
+                zip: zip.clone(),
+                entry: "bootstrap",
             })?;
         let dir = into.join(function);
         let path = dir.join("bootstrap");
