@@ -2,12 +2,14 @@
 //! Notion-like conditions (200 ms per request, 180 requests per minute) with
 //! the official Blobs server, for the three cases the roadmap cares about:
 //! a push right after a call, a scheduled run when nothing changed, and a
-//! run with 100 changed contacts.
+//! run with 100 changed contacts; and, first, each function's deployable
+//! binary (scripts/package): size, cold start and peak memory.
 //!
 //! It prints a table (measured, target, ratio) and one JSON line per
 //! scenario. It is a report, not a test: it fails only when it cannot
 //! measure, never because a target is missed.
 
+mod functions;
 mod measure;
 mod scenarios;
 

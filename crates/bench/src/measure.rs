@@ -179,6 +179,94 @@ pub fn ratio(measured: f64, target: f64) -> Option<f64> {
     (target > 0.0).then(|| measured / target)
 }
 
+/// The target for a function's cold start.
+pub const COLD_START_TARGET: Duration = Duration::from_millis(50);
+
+/// One function's deployable binary, measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BinaryFigures {
+    pub function: String,
+    pub size_bytes: u64,
+    /// Process start to first answer, one per fresh process.
+    pub cold_starts: Vec<Duration>,
+    /// The largest VmHWM seen after a first answer.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl BinaryFigures {
+    pub fn cold_start_median(&self) -> Duration {
+        median(&self.cold_starts)
+    }
+
+    /// Size, cold start (against [`COLD_START_TARGET`]) and peak memory.
+    pub fn rows(&self) -> Vec<Row> {
+        let scenario = format!("function {}", self.function);
+        let median = self.cold_start_median();
+        let (min, max) = (
+            self.cold_starts.iter().min().copied().unwrap_or_default(),
+            self.cold_starts.iter().max().copied().unwrap_or_default(),
+        );
+        vec![
+            Row::new(&scenario, "release binary", megabytes(self.size_bytes)),
+            Row::new(
+                &scenario,
+                "cold start (median)",
+                format!(
+                    "{} (min {}, max {}, {} starts)",
+                    millis(median),
+                    millis(min),
+                    millis(max),
+                    self.cold_starts.len()
+                ),
+            )
+            .target(
+                format!("< {}", millis(COLD_START_TARGET)),
+                ratio(median.as_secs_f64(), COLD_START_TARGET.as_secs_f64()),
+                median < COLD_START_TARGET,
+            ),
+            Row::new(
+                &scenario,
+                "peak memory (RSS)",
+                self.peak_rss_kib
+                    .map(|kib| megabytes(kib * 1024))
+                    .unwrap_or_else(|| "unknown".into()),
+            ),
+        ]
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "bench": "notion-sync",
+            "scenario": "function-binary",
+            "function": self.function,
+            "size_bytes": self.size_bytes,
+            "cold_start_ms": self.cold_starts.iter().map(|d| d.as_secs_f64() * 1e3).collect::<Vec<_>>(),
+            "cold_start_median_ms": self.cold_start_median().as_secs_f64() * 1e3,
+            "peak_rss_kib": self.peak_rss_kib,
+            "targets": {"cold_start_ms_max": COLD_START_TARGET.as_secs_f64() * 1e3},
+            "ratios": {"cold_start": self.cold_start_median().as_secs_f64() / COLD_START_TARGET.as_secs_f64()},
+        })
+    }
+}
+
+/// The middle value (the lower of the two middle ones); zero when empty.
+pub fn median(values: &[Duration]) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    sorted
+        .get(sorted.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
+}
+
+pub fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+pub fn millis(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
 /// One line of the printed table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -351,6 +439,29 @@ mod tests {
     fn ratio_needs_a_nonzero_target() {
         assert_eq!(ratio(2.0, 1.0), Some(2.0));
         assert_eq!(ratio(0.0, 0.0), None);
+    }
+
+    #[test]
+    fn a_binary_reports_size_median_cold_start_against_50_ms_and_memory() {
+        let ms = Duration::from_millis;
+        let figures = BinaryFigures {
+            function: "sync-status".into(),
+            size_bytes: 12_345_678,
+            cold_starts: vec![ms(30), ms(10), ms(20), ms(90)],
+            peak_rss_kib: Some(8_000),
+        };
+        assert_eq!(figures.cold_start_median(), ms(20));
+        let rows = figures.rows();
+        assert_eq!(rows[0].measured, "12.3 MB");
+        assert_eq!(
+            rows[1].measured,
+            "20.0 ms (min 10.0 ms, max 90.0 ms, 4 starts)"
+        );
+        assert!((rows[1].ratio.unwrap() - 0.4).abs() < 1e-9);
+        assert_eq!(rows[1].met, Some(true));
+        assert_eq!(rows[2].measured, "8.2 MB");
+        assert_eq!(figures.to_json()["cold_start_median_ms"], 20.0);
+        assert_eq!(median(&[]), Duration::ZERO);
     }
 
     #[test]

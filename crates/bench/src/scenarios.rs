@@ -61,7 +61,7 @@ pub enum BenchError {
     Unexpected { step: String, message: String },
 }
 
-type Result<T, E = BenchError> = std::result::Result<T, E>;
+pub type Result<T, E = BenchError> = std::result::Result<T, E>;
 
 fn unexpected(step: &str, message: impl Into<String>) -> BenchError {
     BenchError::Unexpected {
@@ -117,6 +117,8 @@ pub async fn run_all() -> Result<String> {
             source: Box::new(e),
         })?;
 
+    function_binaries(&mut report).await?;
+
     let mut unchanged = Vec::new();
     {
         let app = seeded_app(100).await?;
@@ -148,7 +150,7 @@ pub async fn run_all() -> Result<String> {
             }
         }
         None => report.notes.push(format!(
-            "no release build of {FUNCTION} found; scripts/bench builds it (cargo build --release -p {FUNCTION})"
+            "no release build of {FUNCTION} found; scripts/bench builds it (scripts/package)"
         )),
     }
     changed_contacts(&app, 100, &mut report).await?;
@@ -165,8 +167,27 @@ pub async fn run_all() -> Result<String> {
     Ok(report.to_string())
 }
 
-fn progress(message: &str) {
+pub fn progress(message: &str) {
     eprintln!("bench: {message}");
+}
+
+/// Size, cold start and peak memory of every function's deployable binary.
+async fn function_binaries(report: &mut Report) -> Result<()> {
+    let Some(dir) = crate::functions::packaged_binaries() else {
+        report.notes.push("no dist/prebuilt: run scripts/package for the function binaries' size, cold start and memory".into());
+        return Ok(());
+    };
+    let app = TestApp::spawn().await;
+    for figures in crate::functions::measure_all(&app, &dir).await? {
+        report.rows.extend(figures.rows());
+        report.json_lines.push(figures.to_json());
+    }
+    report.notes.push(format!(
+        "function binaries: the packaged ones in {} (scripts/package); cold start = process start to the first answer through the Lambda Runtime API (a request without the key, answered 401 by the function itself), median of {} fresh processes; peak memory = VmHWM after the first answer",
+        dir.display(),
+        crate::functions::COLD_STARTS
+    ));
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -774,11 +795,16 @@ fn report_push(report: &mut Report, m: &PushMeasurement) {
     }));
 }
 
+/// The deployable release binary (scripts/package), else a host release build.
 fn release_function_binary() -> Option<PathBuf> {
-    let path = test_harness::lambda::target_dir()
+    let packaged = crate::functions::packaged_binaries().map(|dir| dir.join(FUNCTION));
+    let host = test_harness::lambda::target_dir()
         .join("release")
         .join(FUNCTION);
-    path.is_file().then_some(path)
+    packaged
+        .into_iter()
+        .chain([host])
+        .find(|path| path.is_file())
 }
 
 /// The pid of this process's child named `name` (the function process
@@ -811,7 +837,7 @@ fn parse_stat(stat: &str) -> Option<(String, u32)> {
 }
 
 /// Peak resident set size in KiB (`VmHWM` in `/proc/<pid>/status`).
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

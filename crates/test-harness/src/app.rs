@@ -196,6 +196,31 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{function} answers: {e}\n{}", process.logs()))
     }
 
+    /// From now on runs `function` from the binary at `path` (a packaged
+    /// `bootstrap`, say) instead of the workspace's debug build, with
+    /// [`TestApp::env`] and `overrides`.
+    pub async fn run_function_from(
+        &self,
+        function: &str,
+        path: &std::path::Path,
+        overrides: &[(&str, &str)],
+    ) {
+        let mut env = self.env();
+        env.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(overrides.iter().copied())
+            .collect();
+        let process = FunctionProcess::start_as(function, path, &env)
+            .await
+            .unwrap_or_else(|e| panic!("{function} starts from {}: {e}", path.display()));
+        self.functions
+            .lock()
+            .await
+            .insert(function.to_string(), process);
+    }
+
     /// POSTs `body` to a function at `/.netlify/functions/<name>`.
     pub async fn post(&self, function: &str, body: Value) -> Invocation {
         self.invoke(

@@ -32,7 +32,7 @@ pub enum BlobsServerError {
     NoRepoRoot(PathBuf),
 
     #[error(
-        "the official Blobs server is not installed (node_modules/@netlify/blobs is missing) \
+        "the pinned npm packages are not installed (node_modules lacks one of package.json's) \
          and `npm ci` did not fix it: {detail}; run scripts/setup"
     )]
     NotInstalled { detail: String },
@@ -205,7 +205,7 @@ impl Drop for RunningBlobsServer {
     }
 }
 
-fn repo_root() -> Result<PathBuf, BlobsServerError> {
+pub(crate) fn repo_root() -> Result<PathBuf, BlobsServerError> {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
         .ancestors()
@@ -214,14 +214,37 @@ fn repo_root() -> Result<PathBuf, BlobsServerError> {
         .ok_or_else(|| BlobsServerError::NoRepoRoot(manifest_dir.to_path_buf()))
 }
 
+/// Whether every npm package pinned in package.json is in node_modules.
 fn is_installed(root: &Path) -> bool {
-    root.join("node_modules/@netlify/blobs/package.json")
-        .is_file()
+    pinned_packages(root).iter().all(|name| {
+        root.join("node_modules")
+            .join(name)
+            .join("package.json")
+            .is_file()
+    })
 }
 
-/// Runs `npm ci` once when the pinned package is missing. Test binaries run
+/// The names in package.json's dependencies and devDependencies
+/// (`@netlify/blobs` alone if package.json cannot be read).
+fn pinned_packages(root: &Path) -> Vec<String> {
+    let manifest: Option<serde_json::Value> = std::fs::read(root.join("package.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let names: Vec<String> = ["dependencies", "devDependencies"]
+        .iter()
+        .filter_map(|section| manifest.as_ref()?.get(section)?.as_object())
+        .flat_map(|deps| deps.keys().cloned())
+        .collect();
+    if names.is_empty() {
+        vec!["@netlify/blobs".to_owned()]
+    } else {
+        names
+    }
+}
+
+/// Runs `npm ci` once when a pinned package is missing. Test binaries run
 /// in parallel, so a file lock makes the others wait for the first.
-fn ensure_installed(root: &Path) -> Result<(), BlobsServerError> {
+pub(crate) fn ensure_installed(root: &Path) -> Result<(), BlobsServerError> {
     if is_installed(root) {
         return Ok(());
     }

@@ -162,12 +162,23 @@ impl FunctionProcess {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "function".to_owned());
+        Self::start_as(&name, path, env).await
+    }
+
+    /// Starts the binary at `path` as function `name` (a packaged
+    /// `bootstrap`, say, whose file name is not the function's).
+    pub async fn start_as(
+        name: &str,
+        path: impl AsRef<Path>,
+        env: &[(&str, &str)],
+    ) -> Result<Self> {
+        let path = path.as_ref();
         if !path.is_file() {
             return Err(LambdaHarnessError::BinaryMissing {
                 path: path.to_owned(),
             });
         }
-        Self::spawn(&name, path, env).await
+        Self::spawn(name, path, env).await
     }
 
     /// The deadline given to each [`invoke`](Self::invoke) (default 30 s).
@@ -673,7 +684,7 @@ async fn build_once(path: &Path, args: &[&str], when: BuildWhen) -> Result<()> {
 
 /// Variables `cargo test` sets for the package under test (as opposed to
 /// configuration such as CARGO_HOME or CARGO_TARGET_DIR, which are kept).
-fn is_per_package_cargo_var(name: &str) -> bool {
+pub(crate) fn is_per_package_cargo_var(name: &str) -> bool {
     const PREFIXES: [&str; 4] = [
         "CARGO_PKG_",
         "CARGO_MANIFEST_",

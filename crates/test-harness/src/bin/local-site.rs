@@ -1,0 +1,97 @@
+//! `scripts/local-site [--port N] [--key K]`: the site on this machine with
+//! (port 8888 unless given, or a free one when 8888 is taken)
+//! a stand-in Notion (see `test_harness::local_site`). Prints what it
+//! started, then one line to paste into a second terminal:
+//! `export SITE=http://127.0.0.1:PORT SYNC_API_KEY=...`. Stops on Ctrl-C
+//! or SIGTERM, taking its stand-ins with it.
+
+use std::process::ExitCode;
+
+use test_harness::local_site::{notion_values, LocalSite, LocalSiteOptions};
+
+const USAGE: &str = "usage: scripts/local-site [--port N] [--key SYNC_API_KEY]";
+
+fn options() -> Result<LocalSiteOptions, String> {
+    let mut options = LocalSiteOptions {
+        port: None,
+        api_key: "local-try-key".into(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{arg} needs a value; {USAGE}"))?;
+        match arg.as_str() {
+            "--port" => {
+                options.port = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--port {value:?} is not a port number; {USAGE}"))?,
+                )
+            }
+            "--key" => options.api_key = value,
+            _ => return Err(format!("unknown option {arg:?}; {USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+async fn shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match options() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("local-site: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let site = match LocalSite::start(options).await {
+        Ok(site) => site,
+        Err(e) => {
+            eprintln!("local-site: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let notion = notion_values(&site.app);
+    println!(
+        "Notion stand-in (the emulator): {}",
+        notion["notion_url"].as_str().unwrap_or_default()
+    );
+    println!(
+        "  its CRM database is laid out as docs/setup.md says and shared with its integration"
+    );
+    println!(
+        "  integration secret: {}",
+        notion["token"].as_str().unwrap_or_default()
+    );
+    println!(
+        "  database link:      {}",
+        notion["database_link"].as_str().unwrap_or_default()
+    );
+    println!("  one page typed by a person: Cedar Roofing");
+    println!(
+        "Dialer contacts (official Blobs server): Acme Corp (1001), Blue Bottle Dental (1002)"
+    );
+    println!(
+        "Functions at {}/api/<function>; stop with Ctrl-C.",
+        site.url()
+    );
+    println!("Paste this line into a second terminal:");
+    println!("{}", site.export_line());
+    match site.serve(shutdown()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local-site: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
