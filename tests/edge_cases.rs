@@ -10,13 +10,6 @@ use notion_emulator::{Fault, FaultKind};
 use serde_json::{json, Value};
 use sync_engine::{Engine, EngineConfig, RunOptions, Scope};
 
-fn live_pages(app: &TestApp) -> Vec<Value> {
-    app.control()
-        .pages()
-        .into_iter()
-        .filter(|p| p["in_trash"] != true)
-        .collect()
-}
 
 fn page_id(page: &Value) -> String {
     page["id"].as_str().expect("a page id").to_string()

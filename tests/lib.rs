@@ -70,3 +70,12 @@ pub async fn push_contact(app: &TestApp, contact: Value) -> Value {
     app.put_contact(contact).await;
     ok_json(&app.post("sync-to-notion", json!({ "contactId": id })).await)
 }
+
+/// Every page not in Notion's trash.
+pub fn live_pages(app: &TestApp) -> Vec<Value> {
+    app.control()
+        .pages()
+        .into_iter()
+        .filter(|p| p["in_trash"] != true)
+        .collect()
+}

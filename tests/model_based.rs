@@ -10,6 +10,7 @@ mod model;
 
 use std::time::Instant;
 
+use model::steps::{CallShape, OwnField};
 use model::*;
 use sync_core::ContactPolicy;
 use test_harness::blobs_server::BlobsServer;
@@ -101,10 +102,28 @@ fn holds(policy: ContactPolicy, steps: &[Step]) {
     });
 }
 
-const PHONE: Phone = Phone {
-    number: 0,
-    spelling: 0,
+const fn phone(number: u8, spelling: u8) -> Phone {
+    Phone { number, spelling }
+}
+
+const PHONE: Phone = phone(0, 0);
+
+use ContactPolicy::{LastEditWins, NotionWins};
+use Step::{
+    DialerCall, DialerCreate, DialerDelete, DialerEdit, DialerEditNotes, Fault, NotionClearId,
+    NotionCreate, NotionEdit, NotionEditOwn, NotionRestore, NotionTrash,
 };
+
+fn run(run: Run) -> Step {
+    Step::Run { run, twist: None }
+}
+
+fn twisted(run: Run, twist: Twist) -> Step {
+    Step::Run {
+        run,
+        twist: Some(twist),
+    }
+}
 
 #[test]
 fn a_pull_keeps_a_dialer_edit_made_since_the_last_sync() {
@@ -122,18 +141,148 @@ fn a_pull_keeps_a_dialer_edit_made_since_the_last_sync() {
     );
 }
 
+// ----- sequences the model found (shrunk), kept as they were printed -----
+
 #[test]
-fn debug_dump() {
-    runtime().block_on(async move {
-        let blobs = BlobsServer::start().expect("the Blobs server starts");
-        let seq = Sequence { seed: 890, policy: ContactPolicy::NotionWins, steps: vec![
-            Step::DialerCreate { phone: PHONE, updated_at: false },
-            Step::Run { run: Run::Scheduled, twist: Some(Twist::LeaseExpires { at: 16, then: Run::Pull }) },
-            Step::NotionTrash { who: 198 },
-        ]};
-        for _ in 0..1 {
-            let out = play(&blobs, &seq).await;
-            println!("{}", explain(&seq, &out));
-        }
-    });
+fn seed_4_a_value_copied_from_notion_is_backed_up_on_the_side_not_read() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(2, 2), updated_at: false },
+        run(Run::Scheduled),
+        NotionEdit { who: 168, field: InfoField::Address },
+        run(Run::Scheduled),
+    ]);
+}
+
+#[test]
+fn seed_3_a_new_page_reaches_its_contact_after_a_save_in_between() {
+    holds(NotionWins, &[
+        DialerCreate { phone: phone(2, 1), updated_at: true },
+        twisted(Run::Scheduled, Twist::DialerEditBeforeWrite { field: InfoField::Company }),
+    ]);
+}
+
+#[test]
+fn seed_6_a_restore_never_puts_back_call_data_nor_hides_a_later_edit() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(1, 3), updated_at: false },
+        run(Run::Push { who: 137 }),
+        DialerEdit { who: 133, field: InfoField::Website },
+        DialerCall { who: 228, shape: CallShape::WithId, notes: true },
+        run(Run::Scheduled),
+        DialerEdit { who: 19, field: InfoField::LinkedIn },
+        run(Run::Restore { who: 102 }),
+    ]);
+}
+
+#[test]
+fn seed_117_a_restore_settles_the_conflicts_it_overwrites() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(2, 1), updated_at: true },
+        NotionCreate { phone: Some(phone(2, 2)) },
+        run(Run::Scheduled),
+        run(Run::Restore { who: 217 }),
+    ]);
+}
+
+#[test]
+fn seed_226_a_reused_dialer_id_gets_a_page_of_its_own() {
+    holds(LastEditWins, &[
+        NotionCreate { phone: Some(phone(2, 1)) },
+        DialerCreate { phone: phone(1, 3), updated_at: true },
+        run(Run::Scheduled),
+        DialerDelete { who: 161 },
+        run(Run::Scheduled),
+        DialerCreate { phone: phone(2, 2), updated_at: true },
+    ]);
+}
+
+#[test]
+fn seed_273_keep_notion_after_a_delete_brings_back_the_same_contact() {
+    holds(NotionWins, &[
+        NotionCreate { phone: Some(phone(0, 4)) },
+        run(Run::Scheduled),
+        DialerDelete { who: 77 },
+        NotionClearId { who: 3 },
+        NotionEditOwn { who: 224, field: OwnField::Notes },
+    ]);
+}
+
+#[test]
+fn seed_346_a_page_restored_after_the_delete_asks_again() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(0, 4), updated_at: false },
+        run(Run::Scheduled),
+        DialerDelete { who: 40 },
+        run(Run::Scheduled),
+        NotionRestore { who: 112 },
+    ]);
+}
+
+#[test]
+fn seed_363_two_runs_creating_one_page_keep_one() {
+    holds(LastEditWins, &[
+        run(Run::Scheduled),
+        DialerCreate { phone: phone(3, 1), updated_at: true },
+        twisted(Run::Push { who: 36 }, Twist::LeaseExpires { at: 16, then: Run::Scheduled }),
+    ]);
+}
+
+#[test]
+fn seed_485_an_edit_made_while_the_page_was_in_the_trash_reaches_it() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(3, 3), updated_at: true },
+        run(Run::Push { who: 20 }),
+        DialerEdit { who: 7, field: InfoField::FollowUp },
+        NotionTrash { who: 164 },
+        run(Run::Scheduled),
+        NotionRestore { who: 152 },
+    ]);
+}
+
+#[test]
+fn seed_832_notes_typed_after_an_append_whose_answer_was_lost() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(0, 4), updated_at: true },
+        DialerCall { who: 248, shape: CallShape::Timed, notes: true },
+        twisted(Run::Scheduled, Twist::CutOff { at: 14, delivered: true }),
+        DialerEditNotes { who: 186, call: 218 },
+    ]);
+}
+
+#[test]
+fn seed_890_a_page_created_by_a_run_that_lost_its_lease_is_still_watched() {
+    holds(NotionWins, &[
+        DialerCreate { phone: PHONE, updated_at: false },
+        twisted(Run::Scheduled, Twist::LeaseExpires { at: 16, then: Run::Pull }),
+        NotionTrash { who: 198 },
+    ]);
+}
+
+#[test]
+fn seed_895_a_contact_made_from_a_page_is_linked_even_if_the_id_write_fails() {
+    holds(LastEditWins, &[
+        Fault(model::steps::NotionFault {
+            route: "pages.update",
+            kind: model::steps::FaultKindSpec::Status(529),
+            times: 3,
+        }),
+        NotionCreate { phone: None },
+        run(Run::Pull),
+        DialerDelete { who: 187 },
+        NotionEditOwn { who: 210, field: OwnField::Priority },
+        run(Run::Pull),
+        run(Run::Scheduled),
+    ]);
+}
+
+#[test]
+fn seed_1745_a_call_logged_while_the_page_was_in_the_trash_reaches_it_on_restore() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(0, 2), updated_at: true },
+        run(Run::Scheduled),
+        NotionTrash { who: 158 },
+        DialerCall { who: 73, shape: CallShape::Timed, notes: true },
+        run(Run::Scheduled),
+        NotionRestore { who: 150 },
+    ]);
 }

@@ -8,13 +8,6 @@ use e2e::*;
 use notion_emulator::{Fault, FaultKind};
 use serde_json::{json, Value};
 
-fn live_pages(app: &TestApp) -> Vec<Value> {
-    app.control()
-        .pages()
-        .into_iter()
-        .filter(|p| p["in_trash"] != true)
-        .collect()
-}
 
 /// The page body's text (the call log).
 fn body(app: &TestApp, page_id: &str) -> String {

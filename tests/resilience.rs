@@ -9,13 +9,6 @@ use notion_emulator::{Fault, FaultKind};
 use serde_json::json;
 use sync_engine::{EngineError, RunOptions, Scope};
 
-fn live_pages(app: &TestApp) -> Vec<serde_json::Value> {
-    app.control()
-        .pages()
-        .into_iter()
-        .filter(|p| p["in_trash"] != true)
-        .collect()
-}
 
 #[tokio::test]
 async fn a_run_killed_midway_and_resumed_leaves_no_duplicate_and_no_lost_edit() {

@@ -367,11 +367,12 @@ impl Oracle {
     /// needs the state store's corpus (read only when there are any).
     pub fn check(&mut self, step: StepReport<'_>, obs: Obs) -> (Vec<String>, Vec<Replaced>) {
         let mut v = Vec::new();
-        self.remember(step.did, &obs);
-        self.duplicates(&obs, &mut v);
+        // Judged on what was known before this step: pages linked before it.
         if step.ran {
             self.phone_fallback(&obs, &mut v);
         }
+        self.remember(step.did, &obs);
+        self.duplicates(&obs, &mut v);
         self.own_fields(&obs, &mut v);
         self.saved_contacts(&obs, &mut v);
         self.notes_at_most_once(&obs, &mut v);
@@ -485,6 +486,7 @@ impl Oracle {
         let mut pages: BTreeMap<String, Vec<&PageObs>> = BTreeMap::new();
         for p in prev.pages.iter().filter(|p| {
             !p.in_trash && self.typed.contains(&p.id) && p.dialer_id.is_none()
+                && !self.linked.contains(&p.id)
                 && !prev.contacts.values().any(|c| Obs::mirror(c).as_deref() == Some(p.id.as_str()))
         }) {
             if let Some(phone) = p.values["phone"].clone() {

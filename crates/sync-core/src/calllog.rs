@@ -110,6 +110,16 @@ pub fn to_log(calls: &[CallRecord], logged: &BTreeSet<String>) -> Vec<LogEntry> 
         .collect()
 }
 
+/// Takes back [`mark_logged`] for entries that did not reach Notion.
+pub fn unmark_logged(logged: &mut BTreeSet<String>, entries: &[LogEntry]) {
+    for e in entries {
+        logged.remove(&notes_marker(&e.call));
+        if !e.notes_edit {
+            logged.remove(&e.call.key);
+        }
+    }
+}
+
 /// Records a call already in Notion (one imported from a page) as logged.
 pub fn mark_imported(logged: &mut BTreeSet<String>, key: &str) {
     logged.insert(key.to_string());

@@ -139,6 +139,22 @@ impl RecordPlan {
             || !self.calls_to_log.is_empty()
     }
 
+    /// The base as if none of this plan's writes had been made (its page
+    /// turned out to be in Notion's trash): each replaced value back on its
+    /// side, its call-log entries not logged.
+    pub fn base_without_writes(&self, base: &Base) -> Base {
+        let mut base = base.clone();
+        for r in &self.replaced {
+            let side = match r.side {
+                crate::merge::Side::Dialer => &mut base.dialer,
+                crate::merge::Side::Notion => &mut base.notion,
+            };
+            side.insert(r.field.clone(), r.before.clone());
+        }
+        crate::calllog::unmark_logged(&mut base.logged_calls, &self.calls_to_log);
+        base
+    }
+
     /// The base to save when Notion's writes went through but the dialer's
     /// did not (the contact changed since it was read): what Notion now
     /// holds and the calls now logged are kept, and every field the dialer
@@ -205,6 +221,16 @@ pub fn plan(input: PlanInput) -> Plan {
     Planner::new(&input).run()
 }
 
+/// The pages a run read, sorted out by [`Planner::sort_pages`].
+struct Pages<'a> {
+    live: Vec<&'a NotionRecord>,
+    /// The page each record uses, by Dialer ID (or by its base's page).
+    page_for: BTreeMap<ContactId, &'a NotionRecord>,
+    /// Live pages no record claims: typed in Notion.
+    unlinked: Vec<&'a NotionRecord>,
+    trashed: BTreeMap<&'a str, &'a NotionRecord>,
+}
+
 struct Planner<'a> {
     input: &'a PlanInput<'a>,
     records: Vec<RecordPlan>,
@@ -229,6 +255,25 @@ impl<'a> Planner<'a> {
     }
 
     fn run(mut self) -> Plan {
+        let pages = self.sort_pages();
+        self.plan_contacts(&pages);
+        self.plan_unread_contacts(&pages);
+        self.plan_unseen_records(&pages);
+        let held = self.brake();
+        self.records.sort_by_key(|r| r.contact_id);
+        Plan {
+            records: self.records,
+            problems: self.problems,
+            held,
+            unchanged: self.unchanged,
+            next_id: self.next_id,
+        }
+    }
+
+    /// The pages read, by what they belong to. Two live pages with one
+    /// Dialer ID are reported, never merged silently: the one linked (else
+    /// the first created) is used.
+    fn sort_pages(&mut self) -> Pages<'a> {
         let input = self.input;
         let live: Vec<&NotionRecord> = input.pages.iter().filter(|p| !p.in_trash).collect();
         let page_of_base: BTreeMap<&str, ContactId> = input
@@ -236,8 +281,6 @@ impl<'a> Planner<'a> {
             .values()
             .filter_map(|b| b.page_id.as_deref().map(|p| (p, b.contact_id)))
             .collect();
-
-        // Pages by Dialer ID; two live pages with one id are reported, never merged silently.
         let mut by_id: BTreeMap<ContactId, Vec<&NotionRecord>> = BTreeMap::new();
         for p in &live {
             if let Some(bad) = &p.bad_dialer_id {
@@ -255,19 +298,10 @@ impl<'a> Planner<'a> {
                 by_id.entry(id).or_default().push(p);
             }
         }
-        let mut page_for: BTreeMap<ContactId, &NotionRecord> = BTreeMap::new();
+        let mut page_for = BTreeMap::new();
         for (id, mut pages) in by_id {
             let linked = input.bases.get(&id).and_then(|b| b.page_id.clone());
-            pages.sort_by(|a, b| {
-                let key = |p: &NotionRecord| {
-                    (
-                        Some(&p.page_id) != linked.as_ref(),
-                        p.created_time,
-                        p.page_id.clone(),
-                    )
-                };
-                key(a).cmp(&key(b))
-            });
+            pages.sort_by_key(|p| (Some(&p.page_id) != linked.as_ref(), p.created_time, p.page_id.clone()));
             if pages.len() > 1 {
                 let others: Vec<&str> = pages[1..].iter().map(|p| p.page_id.as_str()).collect();
                 self.problem(
@@ -280,7 +314,7 @@ impl<'a> Planner<'a> {
             }
             page_for.insert(id, pages[0]);
         }
-        let unlinked: Vec<&NotionRecord> = live
+        let unlinked = live
             .iter()
             .copied()
             .filter(|p| {
@@ -289,14 +323,23 @@ impl<'a> Planner<'a> {
                     && !page_of_base.contains_key(p.page_id.as_str())
             })
             .collect();
-        let trashed: BTreeMap<&str, &NotionRecord> = input
+        let trashed = input
             .pages
             .iter()
             .filter(|p| p.in_trash)
             .map(|p| (p.page_id.as_str(), p))
             .collect();
+        Pages {
+            live,
+            page_for,
+            unlinked,
+            trashed,
+        }
+    }
 
-        // 1. Every contact read in this run.
+    /// 1. Every contact read in this run, with its page.
+    fn plan_contacts(&mut self, pages: &Pages<'a>) {
+        let input = self.input;
         let mut contacts: Vec<&ContactSnapshot> = input.contacts.iter().collect();
         contacts.sort_by_key(|c| c.contact.id);
         for snap in contacts {
@@ -313,42 +356,44 @@ impl<'a> Planner<'a> {
             // reused, or the contact restored there) is synced afresh: the
             // deletion is undone by the dialer itself.
             let base = input.bases.get(&id).filter(|b| !b.status.is_deleted_in_dialer());
-            let mut link = None;
-            let page = match page_for.get(&id) {
-                Some(p) => {
-                    if base.is_none() {
-                        link = Some(Link::ByDialerId);
-                    }
-                    Some(*p)
-                }
-                None if base.is_none() => {
-                    let by_page = snap.contact.mirror_page_id().and_then(|id| {
-                        unlinked
-                            .iter()
-                            .copied()
-                            .find(|p| p.page_id == id && !self.taken_pages.contains(&p.page_id))
-                    });
-                    if by_page.is_some() {
-                        link = Some(Link::ByPageId);
-                        by_page
-                    } else {
-                        let found = self.match_by_phone(&snap.contact, &unlinked);
-                        if found.is_some() {
-                            link = Some(Link::ByPhone);
-                        }
-                        found
-                    }
-                }
-                None => None,
+            let (page, link) = match (pages.page_for.get(&id), base) {
+                (Some(p), None) => (Some(*p), Some(Link::ByDialerId)),
+                (Some(p), Some(_)) => (Some(*p), None),
+                (None, None) => self.match_unlinked(&snap.contact, &pages.unlinked),
+                (None, Some(_)) => (None, None),
             };
             if let Some(p) = page {
                 self.taken_pages.insert(p.page_id.clone());
             }
-            self.plan_record(Some(snap), page, base, link, &trashed);
+            self.plan_record(Some(snap), page, base, link, &pages.trashed);
         }
+    }
 
-        // 2. Pages whose contact was not read: unchanged in the dialer, new, or deleted there.
-        for (id, page) in &page_for {
+    /// A contact new to the sync and a page typed in Notion: the page it was
+    /// made from (its `notion.pageId`), else the one with its phone number.
+    fn match_unlinked(
+        &self,
+        contact: &DialerContact,
+        unlinked: &[&'a NotionRecord],
+    ) -> (Option<&'a NotionRecord>, Option<Link>) {
+        let by_page = contact.mirror_page_id().and_then(|id| {
+            unlinked
+                .iter()
+                .copied()
+                .find(|p| p.page_id == id && !self.taken_pages.contains(&p.page_id))
+        });
+        if by_page.is_some() {
+            return (by_page, Some(Link::ByPageId));
+        }
+        let found = self.match_by_phone(contact, unlinked);
+        (found, found.map(|_| Link::ByPhone))
+    }
+
+    /// 2. Pages whose contact was not read: unchanged in the dialer, new,
+    /// or deleted there; and pages typed in Notion no contact took.
+    fn plan_unread_contacts(&mut self, pages: &Pages<'a>) {
+        let input = self.input;
+        for (id, page) in &pages.page_for {
             if self.taken_ids.contains(id) || self.taken_pages.contains(&page.page_id) {
                 continue;
             }
@@ -369,7 +414,7 @@ impl<'a> Planner<'a> {
                     self.plan_new_contact(page, Some(*id))
                 }
                 Some(b) if !exists => self.plan_dialer_delete(b, Some(page)),
-                Some(b) => self.plan_record(None, Some(page), Some(b), None, &trashed),
+                Some(b) => self.plan_record(None, Some(page), Some(b), None, &pages.trashed),
                 None if exists => self.problem(
                     Some(*id),
                     Some(&page.page_id),
@@ -378,15 +423,18 @@ impl<'a> Planner<'a> {
                 None => self.plan_new_contact(page, Some(*id)),
             }
         }
-        for page in unlinked {
+        for page in &pages.unlinked {
             if self.taken_pages.contains(&page.page_id) {
                 continue;
             }
             self.taken_pages.insert(page.page_id.clone());
             self.plan_new_contact(page, None);
         }
+    }
 
-        // 3. Bases whose record was not seen on either side in this run.
+    /// 3. Bases whose record was not seen on either side in this run.
+    fn plan_unseen_records(&mut self, pages: &Pages<'a>) {
+        let input = self.input;
         for (id, base) in &input.bases {
             if self.taken_ids.contains(id) {
                 continue;
@@ -394,7 +442,8 @@ impl<'a> Planner<'a> {
             self.taken_ids.insert(*id);
             let exists = input.all_contact_ids.contains(id);
             let page_gone = base.page_id.as_deref().is_some_and(|p| {
-                trashed.contains_key(p) || (input.full_scan && !live.iter().any(|l| l.page_id == p))
+                pages.trashed.contains_key(p)
+                    || (input.full_scan && !pages.live.iter().any(|l| l.page_id == p))
             });
             match base.status {
                 status if status.is_deleted_in_dialer() => self.unchanged += 1,
@@ -404,16 +453,6 @@ impl<'a> Planner<'a> {
                 RecordStatus::Active if page_gone => self.plan_notion_trash(base),
                 _ => self.unchanged += 1,
             }
-        }
-
-        let held = self.brake();
-        self.records.sort_by_key(|r| r.contact_id);
-        Plan {
-            records: self.records,
-            problems: self.problems,
-            held,
-            unchanged: self.unchanged,
-            next_id: self.next_id,
         }
     }
 

@@ -261,7 +261,10 @@ impl Engine {
         base: &Base,
     ) -> Result<bool, EngineError> {
         let id = r.contact_id;
-        if r.conflicts.is_empty() && !ctx.open_conflicts.contains(&id) {
+        // (A delete or a trashed page settles any conflict: looked for even
+        // when the index does not say one is open.)
+        let settles_all = base.status != sync_core::RecordStatus::Active;
+        if r.conflicts.is_empty() && !ctx.open_conflicts.contains(&id) && !settles_all {
             return Ok(false);
         }
         let mut earlier = self.state.conflict(id).await?;
@@ -543,7 +546,7 @@ impl Engine {
         &self,
         r: &RecordPlan,
         ctx: &ApplyContext<'_>,
-        mut base: Base,
+        base: Base,
         page_id: &str,
     ) -> Result<Outcome, EngineError> {
         let page = self.notion.retrieve_page(page_id).await?;
@@ -562,8 +565,10 @@ impl Engine {
             conflicts: Vec::new(),
             ..r.clone()
         };
+        // Nothing planned reached the page: the next merge (once the page is
+        // restored) sees every change again, calls included.
+        let mut base = r.base_without_writes(&base);
         base.status = sync_core::RecordStatus::ArchivedInNotion;
-        base.dialer = r.base.dialer.clone();
         let Some(dialer_version) = self
             .apply_dialer(&trashed, ctx, &mut base, Some(page.url.clone()))
             .await?

@@ -18,7 +18,7 @@ impl Engine {
         &self,
         reading: Reading,
         plan: &Plan,
-        mut outcomes: Vec<(RecordPlan, Outcome)>,
+        outcomes: Vec<(RecordPlan, Outcome)>,
         options: &RunOptions,
         lock: Option<&RunLock>,
         report: &mut RunReport,
@@ -35,57 +35,8 @@ impl Engine {
             seen_until,
             ..
         } = reading;
-        outcomes.sort_by_key(|(r, _)| r.contact_id);
-        // Pages whose record is not done: the cursor must not pass them.
-        let mut undone_since: Option<DateTime<Utc>> = None;
-        let mut deferred = false;
-        for (r, outcome) in outcomes {
-            let undone = !matches!(outcome, Outcome::Done(_));
-            if undone {
-                let page = r.page_id.as_deref().and_then(|p| pages.iter().find(|x| x.page_id == p));
-                if let Some(page) = page {
-                    let t = page.last_edited_time;
-                    undone_since = Some(undone_since.map_or(t, |u| u.min(t)));
-                }
-            }
-            match outcome {
-                Outcome::Done(applied) => {
-                    count(&mut report.summary, &r);
-                    let mut rr = record_report(&r, RecordStatus::Synced, None);
-                    rr.page_id = applied.base.page_id.clone();
-                    report.records.push(rr);
-                    remember(&mut state, &mapping, r.contact_id, applied);
-                }
-                Outcome::Partial(applied) => {
-                    deferred = true;
-                    report.summary.remaining += 1;
-                    report.records.push(record_report(
-                        &r,
-                        RecordStatus::Deferred,
-                        Some("Notion updated; the dialer's part waits: the contact changed meanwhile".into()),
-                    ));
-                    remember(&mut state, &mapping, r.contact_id, applied);
-                }
-                Outcome::Deferred(why) => {
-                    deferred = true;
-                    report.summary.remaining += 1;
-                    report
-                        .records
-                        .push(record_report(&r, RecordStatus::Deferred, Some(why)));
-                }
-                Outcome::Failed(e) => {
-                    report.summary.failed += 1;
-                    // Notion refused a write: the database may have changed; re-read its schema next time.
-                    if matches!(e, EngineError::Notion(notion_client::NotionError::Validation { .. })) {
-                        state.schema_fetched_at = None;
-                    }
-                    tracing::warn!(contact = %r.contact_id, error = %e, "record failed");
-                    report
-                        .records
-                        .push(record_report(&r, RecordStatus::Failed, Some(e.to_string())));
-                }
-            }
-        }
+        let (undone_since, deferred) =
+            record_outcomes(&mut state, &mapping, &pages, outcomes, report);
         // Records that needed nothing still refresh the index, so the next
         // run does not read them again.
         for (id, (_, version)) in &contacts {
@@ -132,6 +83,70 @@ impl Engine {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Each record's outcome into the report and the index. Returns the
+/// earliest edit time of a page whose record was left undone (the cursor
+/// must not pass it), and whether any record was left for the next run.
+fn record_outcomes(
+    state: &mut SyncState,
+    mapping: &sync_core::Mapping,
+    pages: &[sync_core::NotionRecord],
+    mut outcomes: Vec<(RecordPlan, Outcome)>,
+    report: &mut RunReport,
+) -> (Option<DateTime<Utc>>, bool) {
+    outcomes.sort_by_key(|(r, _)| r.contact_id);
+    // Pages whose record is not done: the cursor must not pass them.
+    let mut undone_since: Option<DateTime<Utc>> = None;
+    let mut deferred = false;
+    for (r, outcome) in outcomes {
+        let undone = !matches!(outcome, Outcome::Done(_));
+        if undone {
+            let page = r.page_id.as_deref().and_then(|p| pages.iter().find(|x| x.page_id == p));
+            if let Some(page) = page {
+                let t = page.last_edited_time;
+                undone_since = Some(undone_since.map_or(t, |u| u.min(t)));
+            }
+        }
+        match outcome {
+            Outcome::Done(applied) => {
+                count(&mut report.summary, &r);
+                let mut rr = record_report(&r, RecordStatus::Synced, None);
+                rr.page_id = applied.base.page_id.clone();
+                report.records.push(rr);
+                remember(state, mapping, r.contact_id, applied);
+            }
+            Outcome::Partial(applied) => {
+                deferred = true;
+                report.summary.remaining += 1;
+                report.records.push(record_report(
+                    &r,
+                    RecordStatus::Deferred,
+                    Some("Notion updated; the dialer's part waits: the contact changed meanwhile".into()),
+                ));
+                remember(state, mapping, r.contact_id, applied);
+            }
+            Outcome::Deferred(why) => {
+                deferred = true;
+                report.summary.remaining += 1;
+                report
+                    .records
+                    .push(record_report(&r, RecordStatus::Deferred, Some(why)));
+            }
+            Outcome::Failed(e) => {
+                report.summary.failed += 1;
+                // Notion refused a write: the database may have changed; re-read its schema next time.
+                if matches!(e, EngineError::Notion(notion_client::NotionError::Validation { .. })) {
+                    state.schema_fetched_at = None;
+                }
+                tracing::warn!(contact = %r.contact_id, error = %e, "record failed");
+                report
+                    .records
+                    .push(record_report(&r, RecordStatus::Failed, Some(e.to_string())));
+            }
+        }
+    }
+    (undone_since, deferred)
 }
 
 /// What the next run needs to know of a record this one wrote.
