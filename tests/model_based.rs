@@ -286,3 +286,39 @@ fn seed_1745_a_call_logged_while_the_page_was_in_the_trash_reaches_it_on_restore
         NotionRestore { who: 150 },
     ]);
 }
+
+#[test]
+fn seed_1485_a_call_log_append_raced_by_the_run_that_took_over_is_kept_once() {
+    holds(ContactPolicy::DialerWins, &[
+        DialerCreate { phone: phone(0, 0), updated_at: false },
+        DialerCreate { phone: phone(1, 1), updated_at: false },
+        Step::NotionEditCallData { who: 19 },
+        DialerCall { who: 76, shape: CallShape::Timed, notes: true },
+        Step::Wait { minutes: 61 },
+        DialerCall { who: 44, shape: CallShape::WithId, notes: true },
+        run(Run::Scheduled),
+        Step::Together(Run::Push { who: 128 }, Run::Resolve { who: 97, how: model::How::KeepNotion }),
+        Fault(model::steps::NotionFault {
+            route: "pages.create",
+            kind: model::steps::FaultKindSpec::CommitThen503 { report_id: false },
+            times: 2,
+        }),
+        Step::NotionEditCallData { who: 97 },
+        DialerCall { who: 47, shape: CallShape::Timed, notes: true },
+        DialerCreate { phone: phone(1, 1), updated_at: false },
+        NotionCreate { phone: Some(phone(2, 2)) },
+        twisted(Run::Scheduled, Twist::LeaseExpires { at: 26, then: Run::Scheduled }),
+    ]);
+}
+
+#[test]
+fn seed_2043_an_edit_refused_by_a_trashed_page_reaches_it_on_restore() {
+    holds(LastEditWins, &[
+        DialerCreate { phone: phone(2, 3), updated_at: false },
+        run(Run::Push { who: 129 }),
+        NotionTrash { who: 210 },
+        twisted(Run::Pull, Twist::DialerEditBeforeWrite { field: InfoField::Industry }),
+        run(Run::Scheduled),
+        NotionRestore { who: 221 },
+    ]);
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use test_harness::blobs_server::RunningBlobsServer;
 
-pub use steps::{InfoField, Phone, Run, Sequence, Step, Twist};
+pub use steps::{How, InfoField, Phone, Run, Sequence, Step, Twist};
 use world::{Tally, World};
 
 /// How one sequence ended.

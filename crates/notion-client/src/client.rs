@@ -442,6 +442,17 @@ impl NotionClient {
         Ok(created)
     }
 
+    /// Moves a block to the trash (`DELETE /v1/blocks/{id}`); one already
+    /// gone is not an error.
+    pub async fn delete_block(&self, block_id: &str) -> Result<(), NotionError> {
+        let call = Call::new(Method::DELETE, Route::BlocksDelete, vec!["v1", "blocks", block_id])
+            .target("block", block_id);
+        match self.execute(&call).await {
+            Ok(_) | Err(NotionError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every child block of a page or block, following pagination.
     pub async fn list_children(&self, block_id: &str) -> Result<Vec<Value>, NotionError> {
         let mut blocks = Vec::new();

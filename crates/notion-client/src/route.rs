@@ -13,10 +13,11 @@ pub enum Route {
     PagesUpdate,
     BlocksChildrenAppend,
     BlocksChildrenList,
+    BlocksDelete,
 }
 
 impl Route {
-    pub const ALL: [Route; 9] = [
+    pub const ALL: [Route; 10] = [
         Route::UsersMe,
         Route::DatabasesRetrieve,
         Route::DataSourcesRetrieve,
@@ -26,6 +27,7 @@ impl Route {
         Route::PagesUpdate,
         Route::BlocksChildrenAppend,
         Route::BlocksChildrenList,
+        Route::BlocksDelete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Route {
             Route::PagesUpdate => "pages.update",
             Route::BlocksChildrenAppend => "blocks.children.append",
             Route::BlocksChildrenList => "blocks.children.list",
+            Route::BlocksDelete => "blocks.delete",
         }
     }
 
@@ -46,7 +49,10 @@ impl Route {
     pub fn is_write(self) -> bool {
         matches!(
             self,
-            Route::PagesCreate | Route::PagesUpdate | Route::BlocksChildrenAppend
+            Route::PagesCreate
+                | Route::PagesUpdate
+                | Route::BlocksChildrenAppend
+                | Route::BlocksDelete
         )
     }
 

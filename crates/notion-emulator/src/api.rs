@@ -47,6 +47,7 @@ pub(crate) fn classify(method: &Method, path: &str) -> Option<Route> {
         ("PATCH", ["v1", "pages", id]) => route("pages.update", Some(id)),
         ("GET", ["v1", "blocks", id, "children"]) => route("blocks.children.list", Some(id)),
         ("PATCH", ["v1", "blocks", id, "children"]) => route("blocks.children.append", Some(id)),
+        ("DELETE", ["v1", "blocks", id]) => route("blocks.delete", Some(id)),
         _ => None,
     }
 }
@@ -298,6 +299,15 @@ fn execute(
                 .map(|b| store.render_block(b, version))
                 .collect();
             Ok(list(results, None, "block"))
+        }
+        "blocks.delete" => {
+            let block = store.delete_block(id)?;
+            let mut rendered = store.render_block(&block, version);
+            rendered["in_trash"] = json!(true);
+            if version.has_archived() {
+                rendered["archived"] = json!(true);
+            }
+            Ok(rendered)
         }
         other => Err(ApiError::new(
             500,

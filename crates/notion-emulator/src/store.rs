@@ -39,7 +39,7 @@ impl ApiVersion {
         }
     }
 
-    fn has_archived(self) -> bool {
+    pub(crate) fn has_archived(self) -> bool {
         self != Self::V2026_03_11
     }
 }
@@ -579,6 +579,18 @@ impl Store {
             }
         }
         ids
+    }
+
+    /// Moves a block (and what it holds) out of its parent's children, as
+    /// Notion's trash does.
+    pub fn delete_block(&mut self, raw_id: &str) -> Result<Block, ApiError> {
+        let id = crate::ids::normalize_id(raw_id).ok_or_else(|| ApiError::not_found("block", raw_id))?;
+        for blocks in self.blocks.values_mut() {
+            if let Some(i) = blocks.iter().position(|b| b.id == id) {
+                return Ok(blocks.remove(i));
+            }
+        }
+        Err(ApiError::not_found("block", raw_id))
     }
 
     pub fn children_of(&self, raw_id: &str) -> Result<(String, &[Block]), ApiError> {

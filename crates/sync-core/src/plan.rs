@@ -140,16 +140,20 @@ impl RecordPlan {
     }
 
     /// The base as if none of this plan's writes had been made (its page
-    /// turned out to be in Notion's trash): each replaced value back on its
-    /// side, its call-log entries not logged.
-    pub fn base_without_writes(&self, base: &Base) -> Base {
+    /// turned out to be in Notion's trash): each field a write would have
+    /// changed is recorded as if both sides had last agreed on the value of
+    /// the side it was to be written to, so the next run (once the page is
+    /// back) sees the other side's value as a change again; its call-log
+    /// entries are not logged.
+    pub fn base_without_writes(&self, base: &Base, mapping: &Mapping) -> Base {
         let mut base = base.clone();
         for r in &self.replaced {
-            let side = match r.side {
-                crate::merge::Side::Dialer => &mut base.dialer,
-                crate::merge::Side::Notion => &mut base.notion,
+            let (to_notion, to_dialer) = match r.side {
+                crate::merge::Side::Notion => (r.before.clone(), mapping.dialer_projection(&r.field, &r.before)),
+                crate::merge::Side::Dialer => (mapping.projection(&r.field, &r.before), r.before.clone()),
             };
-            side.insert(r.field.clone(), r.before.clone());
+            base.notion.insert(r.field.clone(), to_notion);
+            base.dialer.insert(r.field.clone(), to_dialer);
         }
         crate::calllog::unmark_logged(&mut base.logged_calls, &self.calls_to_log);
         base

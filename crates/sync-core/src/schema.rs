@@ -362,6 +362,15 @@ impl Mapping {
         }
     }
 
+    /// The value a field would read back as after `value` is written to
+    /// the dialer.
+    pub fn dialer_projection(&self, key: &str, value: &Value) -> Value {
+        match self.field(key) {
+            Some(f) => crate::contact::dialer_projection(f.spec.kind, value, self.zone),
+            None => value.clone(),
+        }
+    }
+
     /// Field keys the sync can exchange with this database, by strategy.
     pub fn keys(&self) -> BTreeMap<&'static str, Strategy> {
         self.fields

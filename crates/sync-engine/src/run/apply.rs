@@ -332,7 +332,7 @@ impl Engine {
                 base.page_id = Some(page.id.clone());
                 base.notion = notion_view(ctx.mapping, &page, &base.notion);
                 if !calls_sent && !r.calls_to_log.is_empty() {
-                    self.append_calls(id, &page.id, &r.calls_to_log, ctx.mapping.zone)
+                    self.append_calls(ctx, id, &page.id, &r.calls_to_log)
                         .await?;
                 }
                 Ok(NotionDone::Written {
@@ -366,7 +366,7 @@ impl Engine {
                 } else {
                     tokio::try_join!(
                         update,
-                        self.append_calls(id, &page_id, &r.calls_to_log, ctx.mapping.zone),
+                        self.append_calls(ctx, id, &page_id, &r.calls_to_log),
                     )
                     .map(|(page, ())| page)
                 };
@@ -397,7 +397,7 @@ impl Engine {
             }
             NotionWrite::None => {
                 if let (false, Some(page_id)) = (r.calls_to_log.is_empty(), &base.page_id) {
-                    self.append_calls(id, page_id, &r.calls_to_log, ctx.mapping.zone)
+                    self.append_calls(ctx, id, page_id, &r.calls_to_log)
                         .await?;
                 }
                 Ok(NotionDone::Written { page_url: None })
@@ -517,11 +517,12 @@ impl Engine {
     /// appending again.
     async fn append_calls(
         &self,
+        ctx: &ApplyContext<'_>,
         id: ContactId,
         page_id: &str,
         entries: &[LogEntry],
-        zone: chrono_tz::Tz,
     ) -> Result<(), EngineError> {
+        let zone = ctx.mapping.zone;
         let mut entries = entries.to_vec();
         if self.state.calls_intent(id).await?.is_some() {
             let body = body_text(&self.notion.list_children(page_id).await?);
@@ -532,9 +533,43 @@ impl Engine {
             refs: entries.iter().map(LogEntry::reference).collect(),
         };
         self.state.set_calls_intent(id, &intent).await?;
-        let blocks: Vec<Json> = entries.iter().flat_map(|c| c.blocks(zone)).collect();
-        if !blocks.is_empty() {
-            self.notion.append_children(page_id, blocks).await?;
+        let per_entry: Vec<Vec<Json>> = entries.iter().map(|c| c.blocks(zone)).collect();
+        let blocks: Vec<Json> = per_entry.iter().flatten().cloned().collect();
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let created = self.notion.append_children(page_id, blocks).await?;
+        // A run that stalled past its lease while appending: the run that took
+        // over may have logged the same entries. The later copy goes.
+        if ctx.check().await.is_err() {
+            self.remove_repeated_entries(page_id, &entries, &per_entry, &created)
+                .await?;
+            return Err(EngineError::LeaseLost);
+        }
+        Ok(())
+    }
+
+    /// Moves to the trash the blocks just `created` for each entry whose
+    /// reference the page body now holds more than once.
+    async fn remove_repeated_entries(
+        &self,
+        page_id: &str,
+        entries: &[LogEntry],
+        per_entry: &[Vec<Json>],
+        created: &[Json],
+    ) -> Result<(), EngineError> {
+        let body = body_text(&self.notion.list_children(page_id).await?);
+        let mut created = created.iter();
+        for (entry, blocks) in entries.iter().zip(per_entry) {
+            let mine: Vec<&Json> = created.by_ref().take(blocks.len()).collect();
+            if body.matches(&entry.reference()).count() < 2 {
+                continue;
+            }
+            for block in mine {
+                if let Some(block_id) = block["id"].as_str() {
+                    self.notion.delete_block(block_id).await?;
+                }
+            }
         }
         Ok(())
     }
@@ -567,7 +602,7 @@ impl Engine {
         };
         // Nothing planned reached the page: the next merge (once the page is
         // restored) sees every change again, calls included.
-        let mut base = r.base_without_writes(&base);
+        let mut base = r.base_without_writes(&base, ctx.mapping);
         base.status = sync_core::RecordStatus::ArchivedInNotion;
         let Some(dialer_version) = self
             .apply_dialer(&trashed, ctx, &mut base, Some(page.url.clone()))
