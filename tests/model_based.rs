@@ -322,3 +322,14 @@ fn seed_2043_an_edit_refused_by_a_trashed_page_reaches_it_on_restore() {
         NotionRestore { who: 221 },
     ]);
 }
+
+#[test]
+fn seed_4761_a_push_leaves_a_phone_match_to_the_run_that_reads_every_contact() {
+    holds(LastEditWins, &[
+        run(Run::Scheduled),
+        NotionCreate { phone: Some(phone(3, 3)) },
+        twisted(Run::Pull, Twist::CutOff { at: 7, delivered: false }),
+        DialerCreate { phone: phone(3, 3), updated_at: false },
+        run(Run::Push { who: 155 }),
+    ]);
+}

@@ -510,9 +510,18 @@ impl Oracle {
                 }
             }
         }
+        // Any other page without a Dialer ID and with that number makes it
+        // ambiguous for the sync too (it cannot tell a typed page from one it
+        // made whose Dialer ID a person cleared): no link is expected then.
+        let mut without_id: BTreeMap<String, usize> = BTreeMap::new();
+        for p in prev.pages.iter().filter(|p| !p.in_trash && p.dialer_id.is_none()) {
+            if let Some(phone) = p.values["phone"].clone() {
+                *without_id.entry(phone).or_default() += 1;
+            }
+        }
         for (phone, ps) in &pages {
             let Some(keys) = contacts.get(phone) else { continue };
-            if ps.len() != 1 || keys.len() != 1 {
+            if ps.len() != 1 || keys.len() != 1 || without_id.get(phone) != Some(&1) {
                 continue;
             }
             let (typed, key) = (&ps[0].id, keys[0]);

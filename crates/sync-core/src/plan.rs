@@ -50,6 +50,11 @@ pub struct PlanInput<'a> {
     pub next_id: u64,
     /// No record has been synced yet: the brake does not apply.
     pub initial: bool,
+    /// Every contact that could claim a page typed in Notion was read (all
+    /// but a push's runs). A push cannot tell whether another contact
+    /// already claims such a page: it neither links one by phone nor makes a
+    /// contact of one, and leaves both to a run that reads them all.
+    pub claimers_read: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -366,6 +371,14 @@ impl<'a> Planner<'a> {
                 (None, None) => self.match_unlinked(&snap.contact, &pages.unlinked),
                 (None, Some(_)) => (None, None),
             };
+            if link == Some(Link::ByPhone) && !input.claimers_read {
+                self.problem(
+                    Some(id),
+                    page.map(|p| p.page_id.as_str()),
+                    "a page typed in Notion has this contact's phone number: the next scheduled sync links them (or makes its page)".into(),
+                );
+                continue;
+            }
             if let Some(p) = page {
                 self.taken_pages.insert(p.page_id.clone());
             }
@@ -428,7 +441,7 @@ impl<'a> Planner<'a> {
             }
         }
         for page in &pages.unlinked {
-            if self.taken_pages.contains(&page.page_id) {
+            if self.taken_pages.contains(&page.page_id) || !input.claimers_read {
                 continue;
             }
             self.taken_pages.insert(page.page_id.clone());

@@ -174,6 +174,7 @@ impl World {
             bases: self.bases.clone(),
             next_id: self.next_id,
             initial: self.bases.is_empty(),
+            claimers_read: true,
         })
     }
 

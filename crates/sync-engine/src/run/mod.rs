@@ -287,7 +287,7 @@ impl Engine {
         lock: Option<&RunLock>,
     ) -> Result<RunReport, EngineError> {
         let mut reading = self.read(options, now).await?;
-        let plan = sync_core::plan(self.plan_input(&reading, now));
+        let plan = sync_core::plan(self.plan_input(&reading, &options.scope, now));
         let mut report = RunReport {
             run_id: run_id.to_string(),
             mode: options.scope.describe(),
@@ -333,7 +333,12 @@ impl Engine {
 
     /// What the core plans from: the contacts read, every contact's id, the
     /// pages read and the bases.
-    fn plan_input<'a>(&'a self, reading: &'a Reading, now: DateTime<Utc>) -> PlanInput<'a> {
+    fn plan_input<'a>(
+        &'a self,
+        reading: &'a Reading,
+        scope: &Scope,
+        now: DateTime<Utc>,
+    ) -> PlanInput<'a> {
         let max_listed = reading
             .listing
             .keys()
@@ -361,6 +366,7 @@ impl Engine {
             next_id: reading.state.next_id.max(max_listed),
             // Until a run has gone through, a big create is the first sync, not an accident.
             initial: !reading.state.first_sync_done,
+            claimers_read: !matches!(scope, Scope::Contacts(_)),
         }
     }
 }
