@@ -9,9 +9,8 @@ use serde_json::Value;
 use crate::dates::{compare, StoredDate};
 use crate::error::{show, ApiError};
 use crate::rich_text::plain_text;
-use crate::rules::filter::{
-    Condition, DateCondition, Filter, NumberOp, SelectOp, TextOp, Timestamp,
-};
+use crate::rules::conditions::{Condition, DateCondition, NumberOp, SelectOp, TextOp};
+use crate::rules::filter::{Filter, Timestamp};
 use crate::schema::PropertySchema;
 use crate::store::{Page, Store};
 use crate::values::find_property;

@@ -5,5 +5,6 @@
 
 pub(crate) mod body;
 pub(crate) mod colors;
+pub(crate) mod conditions;
 pub(crate) mod filter;
 pub(crate) mod links;
