@@ -50,6 +50,7 @@ pub fn http_error(e: EngineError) -> HttpError {
                 NotionError::DatabaseNotShared { .. } => (502, "notion_not_shared", "In Notion, open the database, ... > Connections, and add the integration."),
                 NotionError::Forbidden { .. } => (502, "notion_forbidden", "Give the integration read, update and insert capabilities."),
                 NotionError::RateLimited { .. } => (503, "notion_rate_limited", "Notion asked us to slow down; the next scheduled run continues."),
+                NotionError::BlockLimit => (502, "notion_block_limit", "Upgrade the Notion workspace's plan, or set SYNC_CALL_NOTES=notes_property; properties keep syncing."),
                 _ => (502, "notion_error", "Notion answered with an error; the next run retries."),
             };
             HttpError::new(status, code, message).with_hint(hint)
