@@ -38,6 +38,8 @@ pub fn http_error(e: EngineError) -> HttpError {
         EngineError::Config(c) => HttpError::config_missing(c.variable).with_hint(message),
         EngineError::BadRequest(_) => HttpError::new(400, "bad_request", message),
         EngineError::UnknownContact(_) => HttpError::new(404, "unknown_contact", message),
+        EngineError::Waiting(_) => HttpError::new(503, "sync_waiting", message)
+            .with_hint("Nothing is lost; the next scheduled run continues."),
         EngineError::Busy { .. } => HttpError::new(409, "sync_running", message)
             .with_hint("Another sync is running; try again in a minute."),
         EngineError::LeaseLost | EngineError::Moved(_) => HttpError::new(409, "sync_overtaken", message)

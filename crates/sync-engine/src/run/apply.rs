@@ -29,6 +29,13 @@ use sync_core::{
 };
 
 use super::{snapshot, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
+
+/// How long after an ambiguous, unconfirmed create the page may still be
+/// missing from Notion's queries (read-after-write lag). Until then a run
+/// that finds no page for such an intent waits instead of creating one;
+/// after it, "not found" means the create never committed. Notion documents
+/// no bound: this is an assumption (README, "Under these assumptions").
+pub const CREATE_SETTLE_MINUTES: i64 = 2;
 use crate::dialer::{ContactWrite, Listed};
 use crate::error::EngineError;
 use crate::lock::RunLock;
@@ -152,9 +159,12 @@ impl Engine {
         };
         match result {
             Ok(outcome) => outcome,
-            Err(e @ (EngineError::LeaseLost | EngineError::Moved(_))) => {
-                Outcome::Deferred(e.to_string())
-            }
+            Err(
+                e @ (EngineError::LeaseLost
+                | EngineError::Moved(_)
+                | EngineError::Waiting(_)
+                | EngineError::Notion(NotionError::CreateUnconfirmed { .. })),
+            ) => Outcome::Deferred(e.to_string()),
             Err(e) => Outcome::Failed(e),
         }
     }
@@ -417,8 +427,9 @@ impl Engine {
     ) -> Result<(Page, bool), EngineError> {
         let id = r.contact_id;
         let id_prop = ctx.mapping.dialer_id_property().unwrap_or("Dialer ID").to_string();
-        let tried_before = self.state.intent(id).await?.is_some();
-        if tried_before {
+        let intent = self.state.intent(id).await?;
+        let tried_before = intent.is_some();
+        if let Some(intent) = intent {
             let found = self
                 .notion
                 .query_by_number(ctx.data_source_id, &id_prop, id.get() as i64)
@@ -426,13 +437,14 @@ impl Engine {
             if let Some(page) = first_page(found) {
                 return Ok((page, false));
             }
+            self.wait_for_unconfirmed(&intent)?;
         }
-        self.state
-            .set_intent(&CreateIntent {
-                contact_id: id,
-                started_at: self.now(),
-            })
-            .await?;
+        let mut intent = CreateIntent {
+            contact_id: id,
+            started_at: self.now(),
+            unconfirmed_at: None,
+        };
+        self.state.set_intent(&intent).await?;
         if !r.calls_to_log.is_empty() {
             // A create that committed without an answer has logged these: the
             // next run checks the page body before logging them again.
@@ -455,7 +467,7 @@ impl Engine {
             .iter()
             .flat_map(|c| c.blocks(ctx.mapping.zone))
             .collect();
-        let page = self
+        let created = self
             .notion
             .create_page(
                 ctx.data_source_id,
@@ -466,7 +478,16 @@ impl Engine {
                     number: id.get() as i64,
                 }),
             )
-            .await?;
+            .await;
+        let page = match created {
+            Err(e @ NotionError::CreateUnconfirmed { .. }) => {
+                // It may exist and not show yet: the next run waits for it.
+                intent.unconfirmed_at = Some(self.now());
+                self.state.set_intent(&intent).await?;
+                return Err(e.into());
+            }
+            other => other?,
+        };
         // Another run may have been creating this page too: one that tried
         // before and stalled past its lease (its intent is what this run
         // found), or the one that took over while this run stalled. Only the
@@ -479,6 +500,24 @@ impl Engine {
             return Err(EngineError::LeaseLost);
         }
         Ok((page, true))
+    }
+
+    /// A create Notion answered ambiguously, whose page no query shows yet:
+    /// queries can lag behind writes, so "not found" only means "never
+    /// created" once [`CREATE_SETTLE_MINUTES`] have passed since.
+    fn wait_for_unconfirmed(&self, intent: &CreateIntent) -> Result<(), EngineError> {
+        let Some(at) = intent.unconfirmed_at else {
+            return Ok(());
+        };
+        let settled_at = at + chrono::Duration::minutes(CREATE_SETTLE_MINUTES);
+        if self.now() >= settled_at {
+            return Ok(());
+        }
+        Err(EngineError::Waiting(format!(
+            "Notion did not confirm creating this contact's page at {} and its queries do not show it yet; it is looked for again after {} before it is created",
+            at.format("%H:%M:%S UTC"),
+            settled_at.format("%H:%M:%S UTC"),
+        )))
     }
 
     /// After a create another run may have raced: a run that lost its

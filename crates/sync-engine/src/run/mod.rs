@@ -31,6 +31,7 @@ use crate::report::{RecordStatus, RunReport, Summary};
 use crate::state::StateStore;
 
 pub(crate) use apply::ApplyContext;
+pub use apply::CREATE_SETTLE_MINUTES;
 pub(crate) use read::Reading;
 
 /// Notion rounds edit times down to the minute and a query takes time: the
