@@ -423,3 +423,36 @@ async fn an_ambiguous_create_that_did_not_commit_is_made_once_after_the_wait() {
     assert!(done.ok() && done.summary.remaining == 0, "{done}");
     assert_eq!(app.control().pages().len(), 1);
 }
+
+/// Notion's two rate limits slow a run down: the run waits them out, and
+/// its report names each limit, how often it answered, the waits it asked
+/// for, and what is left.
+#[tokio::test]
+async fn the_run_report_names_the_rate_limit_that_slowed_it() {
+    let app = TestApp::spawn().await;
+    for n in 1..=3u64 {
+        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-02{n:02}")))
+            .await;
+    }
+    let limited = |limit| FaultKind::RateLimited {
+        limit,
+        retry_after_secs: 1,
+    };
+    app.control()
+        .inject_fault(Fault::on("pages.create", limited(notion_emulator::RateLimit::Connection)));
+    app.control()
+        .inject_fault(Fault::on("pages.create", limited(notion_emulator::RateLimit::Workspace)));
+    let report = app.engine().run(RunOptions::new(Scope::All, "test")).await.unwrap();
+    assert!(report.ok() && report.summary.created_in_notion == 3, "{report}");
+    let named: Vec<(&str, u64, u64)> = report
+        .notion_limits
+        .iter()
+        .map(|l| (l.limit.as_str(), l.responses, l.asked_to_wait_ms))
+        .collect();
+    assert_eq!(named, [("connection", 1, 1000), ("workspace", 1, 1000)]);
+    let text = report.to_string();
+    assert!(
+        text.contains("Notion slowed this run: the workspace's limit, shared by every integration in it (1 answer(s), asked to wait 1 s in all); nothing was left for the next run."),
+        "{text}"
+    );
+}
