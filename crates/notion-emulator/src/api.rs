@@ -94,6 +94,10 @@ pub(crate) async fn handle(
             path: uri.path().to_string(),
             status,
             at,
+            version: headers
+                .get("notion-version")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
         });
     }
     tracing::debug!(%method, path = uri.path(), status, "notion emulator request");

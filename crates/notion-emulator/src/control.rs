@@ -101,6 +101,8 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Emulator-clock time of the request.
     pub at: DateTime<Utc>,
+    /// The `Notion-Version` header it carried, as sent.
+    pub version: Option<String>,
 }
 
 pub(crate) struct Inner {
