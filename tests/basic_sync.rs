@@ -27,6 +27,15 @@ async fn add_contact_in_dialer_syncs_to_notion() {
     let again = ok_json(&app.post("sync-to-notion", json!({"contactId": 1001})).await);
     assert_eq!(again["summary"]["created_in_notion"], 0, "{again:#}");
     assert_eq!(app.control().pages().len(), 1);
+    // Every request spoke the Notion version under test (scripts/test runs
+    // this file under both).
+    let expected =
+        std::env::var("NOTION_VERSION").unwrap_or(notion_client::DEFAULT_NOTION_VERSION.into());
+    let log = app.control().request_log();
+    assert!(!log.is_empty());
+    for r in log {
+        assert_eq!(r.version.as_deref(), Some(expected.as_str()), "{} {}", r.method, r.path);
+    }
 }
 
 #[tokio::test]

@@ -333,3 +333,126 @@ async fn every_phase_stops_at_the_deadline_and_the_next_run_finishes() {
     let report = engine.run(full).await.unwrap();
     assert_eq!(report.summary.marked_archived_in_dialer, 20, "{report}");
 }
+
+/// An engine whose clock the test moves, with the emulator's clock frozen at
+/// the same instant: the query lag passes only when both are advanced.
+fn engine_on_a_moved_clock(app: &TestApp) -> (sync_engine::Engine, sync_engine::clock::Clock) {
+    let clock = sync_engine::clock::Clock::shifted();
+    let mut config = sync_engine::EngineConfig::from_lookup(app.lookup()).unwrap();
+    config.clock = clock.clone();
+    app.control().freeze_at(clock.now());
+    let engine = sync_engine::Engine::new(config, app.blobs_client()).unwrap();
+    (engine, clock)
+}
+
+fn later(app: &TestApp, clock: &sync_engine::clock::Clock, minutes: i64) {
+    clock.advance(chrono::Duration::minutes(minutes));
+    app.control()
+        .advance(Duration::from_secs(60 * minutes as u64));
+}
+
+/// A create that commits and answers 503 without naming the page, while
+/// Notion's queries lag 90 s behind its writes (far longer than the
+/// client's retries): the lookup after the 503 finds nothing, yet neither
+/// that run nor the next creates a second page; once the lag is over the
+/// page is found through the intent and linked, its call logged once.
+#[tokio::test]
+async fn an_ambiguous_create_under_read_after_write_lag_makes_one_page() {
+    let app = TestApp::spawn().await;
+    let (engine, clock) = engine_on_a_moved_clock(&app);
+    app.control().set_query_lag(Duration::from_secs(90));
+    app.put_contact(with_call(
+        contact(1, "Acme", "555-0101"),
+        "2026-09-15T14:00:00.000Z",
+        "DM",
+        60,
+        "first call",
+    ))
+    .await;
+    app.control().inject_fault(Fault::on(
+        "pages.create",
+        FaultKind::CommitThenFail {
+            status: 503,
+            report_committed_id: false,
+        },
+    ));
+    let run = || engine.run(RunOptions::new(Scope::All, "test"));
+    let first = run().await.unwrap();
+    assert_eq!(
+        (first.summary.failed, first.summary.remaining),
+        (0, 1),
+        "{first}"
+    );
+    let second = run().await.unwrap();
+    assert_eq!(
+        second.summary.remaining, 1,
+        "waits for the page to show: {second}"
+    );
+    assert_eq!(app.control().pages().len(), 1, "one page, never two");
+
+    later(&app, &clock, sync_engine::run::CREATE_SETTLE_MINUTES + 1);
+    let third = run().await.unwrap();
+    assert!(third.ok() && third.summary.remaining == 0, "{third}");
+    assert_eq!(app.control().pages().len(), 1);
+    assert_eq!(app.control().count("pages.create"), 1, "never sent twice");
+    let page = app.page_by_dialer_id(1).unwrap();
+    let id = page["id"].as_str().unwrap();
+    assert_eq!(app.contact("1").await.unwrap()["notion"]["pageId"], id);
+    assert_eq!(
+        app.control().block_children(id).len(),
+        1,
+        "the call logged once"
+    );
+}
+
+/// The same 503 on a create that did not commit: nothing shows, so once the
+/// wait is over the page is created, once.
+#[tokio::test]
+async fn an_ambiguous_create_that_did_not_commit_is_made_once_after_the_wait() {
+    let app = TestApp::spawn().await;
+    let (engine, clock) = engine_on_a_moved_clock(&app);
+    app.control().set_query_lag(Duration::from_secs(90));
+    app.put_contact(contact(2, "Beta", "555-0102")).await;
+    app.control()
+        .inject_fault(Fault::on("pages.create", FaultKind::Status(503)));
+    let run = || engine.run(RunOptions::new(Scope::All, "test"));
+    assert_eq!(run().await.unwrap().summary.remaining, 1);
+    assert!(app.control().pages().is_empty());
+    later(&app, &clock, sync_engine::run::CREATE_SETTLE_MINUTES + 1);
+    let done = run().await.unwrap();
+    assert!(done.ok() && done.summary.remaining == 0, "{done}");
+    assert_eq!(app.control().pages().len(), 1);
+}
+
+/// Notion's two rate limits slow a run down: the run waits them out, and
+/// its report names each limit, how often it answered, the waits it asked
+/// for, and what is left.
+#[tokio::test]
+async fn the_run_report_names_the_rate_limit_that_slowed_it() {
+    let app = TestApp::spawn().await;
+    for n in 1..=3u64 {
+        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-02{n:02}")))
+            .await;
+    }
+    let limited = |limit| FaultKind::RateLimited {
+        limit,
+        retry_after_secs: 1,
+    };
+    app.control()
+        .inject_fault(Fault::on("pages.create", limited(notion_emulator::RateLimit::Connection)));
+    app.control()
+        .inject_fault(Fault::on("pages.create", limited(notion_emulator::RateLimit::Workspace)));
+    let report = app.engine().run(RunOptions::new(Scope::All, "test")).await.unwrap();
+    assert!(report.ok() && report.summary.created_in_notion == 3, "{report}");
+    let named: Vec<(&str, u64, u64)> = report
+        .notion_limits
+        .iter()
+        .map(|l| (l.limit.as_str(), l.responses, l.asked_to_wait_ms))
+        .collect();
+    assert_eq!(named, [("connection", 1, 1000), ("workspace", 1, 1000)]);
+    let text = report.to_string();
+    assert!(
+        text.contains("Notion slowed this run: the workspace's limit, shared by every integration in it (1 answer(s), asked to wait 1 s in all); nothing was left for the next run."),
+        "{text}"
+    );
+}

@@ -1,132 +1,44 @@
 // Fidelity suite: the official @notionhq/client (pinned 5.26.0) against the
 // emulator binary, for every call the sync makes, plus shape checks against
-// fixtures that reproduce real Notion responses.
+// fixtures that reproduce real Notion responses. Every test runs under each
+// Notion-Version the sync may speak (harness.mjs VERSIONS).
 //
 // Run: cargo build -p notion-emulator && node --test tests/js/
-import { test, before, after, beforeEach } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 import { Client, APIResponseError, APIErrorCode } from "@notionhq/client";
+import {
+  asVersion,
+  contact,
+  control,
+  client,
+  DATABASE_ID,
+  DATABASE_ID_RAW,
+  dataSourceId,
+  eachVersion,
+  emulator,
+  errorBody,
+  fixture,
+  sameShape,
+  TOKEN,
+  useEmulator,
+} from "./harness.mjs";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(repoRoot, "target");
-const binary = path.join(targetDir, "debug", "notion-emulator");
-const fixture = (name) => JSON.parse(readFileSync(path.join(repoRoot, "tests/js/fixtures", name), "utf8"));
-
-const TOKEN = "secret_js_fidelity_token";
-// Given undashed, as users paste it; the API answers dashed.
-const DATABASE_ID_RAW = "5C3B1A2D4E6F4A8B9C0D1E2F3A4B5C6D";
-const DATABASE_ID = "5c3b1a2d-4e6f-4a8b-9c0d-1e2f3a4b5c6d";
-
-let child;
-let baseUrl;
-let notion;
-
-async function startEmulator() {
-  if (!existsSync(binary)) {
-    execFileSync("cargo", ["build", "-p", "notion-emulator"], { cwd: repoRoot, stdio: "inherit" });
-  }
-  child = spawn(binary, ["--port", "0", "--rate-limit", "100000"], {
-    env: { ...process.env, NOTION_API_TOKEN: TOKEN, NOTION_DATABASE_ID: DATABASE_ID_RAW },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout });
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`emulator exited early with ${code}`)));
-    lines.on("line", (line) => {
-      const m = line.match(/^notion-emulator listening on (http:\/\/127\.0\.0\.1:\d+)$/);
-      if (m) resolve(m[1]);
-    });
-  });
-}
-
-async function control(method, route, body) {
-  const res = await fetch(`${baseUrl}/_emulator/${route}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.ok(res.ok, `control ${route}: ${JSON.stringify(json)}`);
-  return json;
-}
+useEmulator();
 
 const silent = { logLevel: "error", logger: () => {} };
-const client = (extra = {}) =>
-  new Client({ auth: TOKEN, baseUrl, notionVersion: "2025-09-03", ...silent, ...extra });
 
-before(async () => {
-  baseUrl = await startEmulator();
-  notion = client({ retry: false });
-});
-
-after(() => {
-  child?.kill();
-});
-
-beforeEach(async () => {
-  await control("POST", "reset");
-  await control("POST", "rate-limit", { budget: 100000, window_seconds: 60 });
-});
-
-const title = (text) => ({ title: [{ type: "text", text: { content: text } }] });
-const contact = (name, dialerId) => ({ Name: title(name), "Dialer ID": { number: dialerId } });
-
-async function dataSourceId() {
-  const db = await notion.databases.retrieve({ database_id: DATABASE_ID_RAW });
-  return db.data_sources[0].id;
-}
-
-/**
- * Same keys and value types, recursively. `open` paths may hold extra keys.
- * A tagged union (`{"type": "x", "x": ...}`, e.g. `parent`) whose variant
- * differs only has to carry its own `type` key.
- */
-function sameShape(expected, actual, where = "$", open = new Set(["$.properties", "$.results[0].properties"])) {
-  const kind = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
-  assert.equal(kind(actual), kind(expected), `${where}: expected ${kind(expected)}, got ${kind(actual)}`);
-  if (kind(expected) === "array") {
-    if (expected.length > 0 && actual.length > 0) sameShape(expected[0], actual[0], `${where}[0]`, open);
-    return;
-  }
-  if (kind(expected) !== "object") return;
-  if (typeof expected.type === "string" && typeof actual.type === "string" && expected.type !== actual.type) {
-    assert.ok(actual.type in actual, `${where}: variant ${actual.type} lacks its ${actual.type} key`);
-    return;
-  }
-  for (const key of Object.keys(expected)) {
-    assert.ok(key in actual, `${where}: missing key ${key}`);
-    sameShape(expected[key], actual[key], `${where}.${key}`, open);
-  }
-  if (!open.has(where)) {
-    for (const key of Object.keys(actual)) assert.ok(key in expected, `${where}: unexpected key ${key}`);
-  }
-}
-
-/** The error body of a rejected SDK call. */
-async function errorBody(promise) {
-  let body;
-  await assert.rejects(promise, (err) => {
-    assert.ok(APIResponseError.isAPIResponseError(err), `not an APIResponseError: ${err}`);
-    body = JSON.parse(err.body);
-    return true;
-  });
-  return body;
-}
-
+eachVersion("the calls the sync makes", (version) => {
+const notion = { get: () => client(version) };
 test("users.me, databases.retrieve and dataSources.retrieve", async () => {
-  const me = await notion.users.me({});
+  const me = await notion.get().users.me({});
   assert.equal(me.object, "user");
   assert.equal(me.type, "bot");
-  const db = await notion.databases.retrieve({ database_id: DATABASE_ID_RAW });
+  const db = await notion.get().databases.retrieve({ database_id: DATABASE_ID_RAW });
   assert.equal(db.id, DATABASE_ID);
   assert.equal(db.title[0].plain_text, "Sales CRM");
   assert.equal(db.data_sources.length, 1);
-  const ds = await notion.dataSources.retrieve({ data_source_id: db.data_sources[0].id });
+  const ds = await notion.get().dataSources.retrieve({ data_source_id: db.data_sources[0].id });
   assert.equal(ds.object, "data_source");
   assert.equal(ds.parent.database_id, DATABASE_ID);
   assert.equal(ds.properties["Dialer ID"].type, "number");
@@ -137,8 +49,8 @@ test("users.me, databases.retrieve and dataSources.retrieve", async () => {
 });
 
 test("pages.create, retrieve, update and trash", async () => {
-  const data_source_id = await dataSourceId();
-  const created = await notion.pages.create({
+  const data_source_id = await dataSourceId(notion.get());
+  const created = await notion.get().pages.create({
     parent: { type: "data_source_id", data_source_id },
     properties: {
       ...contact("Acme Corp", 12345),
@@ -150,40 +62,40 @@ test("pages.create, retrieve, update and trash", async () => {
   });
   assert.equal(created.object, "page");
   assert.match(created.last_edited_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
-  const got = await notion.pages.retrieve({ page_id: created.id });
+  const got = await notion.get().pages.retrieve({ page_id: created.id });
   assert.equal(got.properties["Dialer ID"].number, 12345);
   assert.equal(got.properties.Name.title[0].plain_text, "Acme Corp");
 
-  const updated = await notion.pages.update({
+  const updated = await notion.get().pages.update({
     page_id: created.id,
     properties: { "Total Dials": { number: 4 }, Notes: { rich_text: [{ text: { content: "Call back" } }] } },
   });
   assert.equal(updated.properties["Total Dials"].number, 4);
   assert.equal(updated.properties["Dialer ID"].number, 12345, "omitted properties keep their values");
 
-  const trashed = await notion.pages.update({ page_id: created.id, in_trash: true });
+  const trashed = await notion.get().pages.update({ page_id: created.id, in_trash: true });
   assert.equal(trashed.in_trash, true);
-  const { results } = await notion.dataSources.query({ data_source_id });
+  const { results } = await notion.get().dataSources.query({ data_source_id });
   assert.equal(results.length, 0, "trashed pages are not queried");
 });
 
 test("dataSources.query: Dialer ID filter, last_edited_time window, pagination past 100", async () => {
-  const data_source_id = await dataSourceId();
+  const data_source_id = await dataSourceId(notion.get());
   await control("POST", "clock", { freeze_at: "2026-09-01T10:00:00Z" });
   for (let i = 0; i < 150; i++) {
     await control("POST", "person/pages", { properties: contact(`Contact ${i}`, i) });
   }
   await control("POST", "clock", { advance_seconds: 600 });
-  const late = await notion.pages.create({ parent: { data_source_id }, properties: contact("Late", 999) });
+  const late = await notion.get().pages.create({ parent: { data_source_id }, properties: contact("Late", 999) });
 
-  const byId = await notion.dataSources.query({
+  const byId = await notion.get().dataSources.query({
     data_source_id,
     filter: { property: "Dialer ID", number: { equals: 42 } },
   });
   assert.equal(byId.results.length, 1);
   assert.equal(byId.results[0].properties.Name.title[0].plain_text, "Contact 42");
 
-  const changed = await notion.dataSources.query({
+  const changed = await notion.get().dataSources.query({
     data_source_id,
     filter: { timestamp: "last_edited_time", last_edited_time: { on_or_after: "2026-09-01T10:05:00Z" } },
     sorts: [{ timestamp: "last_edited_time", direction: "ascending" }],
@@ -194,7 +106,7 @@ test("dataSources.query: Dialer ID filter, last_edited_time window, pagination p
   let cursor;
   let calls = 0;
   do {
-    const page = await notion.dataSources.query({ data_source_id, start_cursor: cursor, page_size: 100 });
+    const page = await notion.get().dataSources.query({ data_source_id, start_cursor: cursor, page_size: 100 });
     calls++;
     all.push(...page.results);
     cursor = page.has_more ? page.next_cursor : undefined;
@@ -204,9 +116,9 @@ test("dataSources.query: Dialer ID filter, last_edited_time window, pagination p
 });
 
 test("blocks.children.append and list", async () => {
-  const data_source_id = await dataSourceId();
-  const page = await notion.pages.create({ parent: { data_source_id }, properties: contact("Acme", 1) });
-  const appended = await notion.blocks.children.append({
+  const data_source_id = await dataSourceId(notion.get());
+  const page = await notion.get().pages.create({ parent: { data_source_id }, properties: contact("Acme", 1) });
+  const appended = await notion.get().blocks.children.append({
     block_id: page.id,
     children: [
       { object: "block", type: "paragraph", paragraph: { rich_text: [{ type: "text", text: { content: "Called: DM" } }] } },
@@ -214,10 +126,10 @@ test("blocks.children.append and list", async () => {
     ],
   });
   assert.equal(appended.results.length, 2);
-  const listed = await notion.blocks.children.list({ block_id: page.id, page_size: 1 });
+  const listed = await notion.get().blocks.children.list({ block_id: page.id, page_size: 1 });
   assert.equal(listed.results[0].paragraph.rich_text[0].plain_text, "Called: DM");
   assert.equal(listed.has_more, true);
-  const rest = await notion.blocks.children.list({ block_id: page.id, start_cursor: listed.next_cursor });
+  const rest = await notion.get().blocks.children.list({ block_id: page.id, start_cursor: listed.next_cursor });
   assert.equal(rest.results[0].type, "to_do");
   assert.equal(rest.has_more, false);
 });
@@ -232,28 +144,28 @@ async function rejectsWith(promise, code, status) {
 }
 
 test("errors surface as the SDK's APIResponseError codes", async () => {
-  const bad = new Client({ auth: "wrong", baseUrl, notionVersion: "2025-09-03", retry: false, ...silent });
+  const bad = new Client({ auth: "wrong", baseUrl: emulator.baseUrl, notionVersion: version, retry: false, ...silent });
   await rejectsWith(bad.users.me({}), APIErrorCode.Unauthorized, 401);
   await rejectsWith(
-    notion.databases.retrieve({ database_id: "0123456789abcdef0123456789abcdef" }),
+    notion.get().databases.retrieve({ database_id: "0123456789abcdef0123456789abcdef" }),
     APIErrorCode.ObjectNotFound,
     404,
   );
-  const data_source_id = await dataSourceId();
+  const data_source_id = await dataSourceId(notion.get());
   await rejectsWith(
-    notion.pages.create({ parent: { data_source_id }, properties: { Phone: { phone_number: "1".repeat(201) } } }),
+    notion.get().pages.create({ parent: { data_source_id }, properties: { Phone: { phone_number: "1".repeat(201) } } }),
     APIErrorCode.ValidationError,
     400,
   );
 
   await control("POST", "rate-limit", { budget: 1, window_seconds: 60 });
-  await notion.users.me({});
-  await assert.rejects(notion.users.me({}), (err) => {
+  await notion.get().users.me({});
+  await assert.rejects(notion.get().users.me({}), (err) => {
     assert.equal(err.code, APIErrorCode.RateLimited);
     assert.equal(err.status, 429);
     const retryAfter = Number(err.headers.get("retry-after"));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, `retry-after ${retryAfter}`);
-    assert.equal(JSON.parse(err.body).additional_data.rate_limit_reason, "connection_rate_limit");
+    assert.equal(JSON.parse(err.body).additional_data.rate_limit_reason, "public_api_request_rate_limit");
     return true;
   });
 });
@@ -261,7 +173,7 @@ test("errors surface as the SDK's APIResponseError codes", async () => {
 test("the SDK's own retries recover from an injected 503 on a GET", async () => {
   const page = await control("POST", "person/pages", { properties: contact("Retry me", 7) });
   await control("POST", "faults", { route: "pages.retrieve", kind: "status", status: 503, times: 1 });
-  const retrying = client({ retry: { maxRetries: 2, initialRetryDelayMs: 20, maxRetryDelayMs: 50 } });
+  const retrying = client(version, { retry: { maxRetries: 2, initialRetryDelayMs: 20, maxRetryDelayMs: 50 } });
   const got = await retrying.pages.retrieve({ page_id: page.id });
   assert.equal(got.id, page.id);
   const { requests } = await control("GET", "requests");
@@ -272,12 +184,12 @@ test("the SDK's own retries recover from an injected 503 on a GET", async () => 
 });
 
 test("responses have the shape of recorded Notion responses", async () => {
-  const db = await notion.databases.retrieve({ database_id: DATABASE_ID_RAW });
-  sameShape(fixture("database.json"), db);
+  const db = await notion.get().databases.retrieve({ database_id: DATABASE_ID_RAW });
+  sameShape(asVersion(fixture("database.json"), version), db);
   const data_source_id = db.data_sources[0].id;
-  sameShape(fixture("data-source.json"), await notion.dataSources.retrieve({ data_source_id }));
+  sameShape(asVersion(fixture("data-source.json"), version), await notion.get().dataSources.retrieve({ data_source_id }));
 
-  const page = await notion.pages.create({
+  const page = await notion.get().pages.create({
     parent: { data_source_id },
     properties: {
       ...contact("Tuscan kale", 12345),
@@ -291,8 +203,8 @@ test("responses have the shape of recorded Notion responses", async () => {
       "Assigned To": { people: [{ id: (await control("GET", "info")).person_user_ids[0] }] },
     },
   });
-  sameShape(fixture("page.json"), page);
-  sameShape(fixture("page.json"), await notion.pages.retrieve({ page_id: page.id }));
+  sameShape(asVersion(fixture("page.json"), version), page);
+  sameShape(asVersion(fixture("page.json"), version), await notion.get().pages.retrieve({ page_id: page.id }));
   // Notion renders a written time_zone as the offset, and answers time_zone null.
   assert.deepEqual(page.properties["Last Call"].date, {
     start: "2026-02-22T09:00:00.000-08:00",
@@ -300,25 +212,25 @@ test("responses have the shape of recorded Notion responses", async () => {
     time_zone: null,
   });
 
-  const list = await notion.dataSources.query({ data_source_id, page_size: 1 });
-  sameShape(fixture("query-list.json"), list);
+  const list = await notion.get().dataSources.query({ data_source_id, page_size: 1 });
+  sameShape(asVersion(fixture("query-list.json"), version), list);
   assert.ok(!("request_id" in list.results[0]), "pages inside a list carry no request_id");
 
-  await notion.blocks.children.append({
+  await notion.get().blocks.children.append({
     block_id: page.id,
     children: [{ paragraph: { rich_text: [{ text: { content: "Called: DM, follow up Friday" } }] } }],
   });
-  sameShape(fixture("block-list.json"), await notion.blocks.children.list({ block_id: page.id }));
+  sameShape(asVersion(fixture("block-list.json"), version), await notion.get().blocks.children.list({ block_id: page.id }));
 });
 
 test("error bodies and messages match recorded Notion errors", async () => {
-  const data_source_id = await dataSourceId();
-  const page = await notion.pages.create({ parent: { data_source_id }, properties: contact("Acme", 1) });
+  const data_source_id = await dataSourceId(notion.get());
+  const page = await notion.get().pages.create({ parent: { data_source_id }, properties: contact("Acme", 1) });
 
   // Text length: the recorded message, with the path of an append.
   const recorded = fixture("error-validation.json");
   const tooLong = await errorBody(
-    notion.blocks.children.append({
+    notion.get().blocks.children.append({
       block_id: page.id,
       children: [{ paragraph: { rich_text: [{ text: { content: "x".repeat(2001) } }] } }],
     }),
@@ -326,7 +238,7 @@ test("error bodies and messages match recorded Notion errors", async () => {
   sameShape(recorded, tooLong);
   assert.equal(tooLong.message, recorded.message.replace("body.paragraph", "body.children[0].paragraph"));
   const phone = await errorBody(
-    notion.pages.update({ page_id: page.id, properties: { Phone: { phone_number: "1".repeat(201) } } }),
+    notion.get().pages.update({ page_id: page.id, properties: { Phone: { phone_number: "1".repeat(201) } } }),
   );
   sameShape(recorded, phone);
   assert.equal(
@@ -335,33 +247,34 @@ test("error bodies and messages match recorded Notion errors", async () => {
   );
   // Wrong value type and unknown property: Notion's wording, as quoted from real 400s.
   const wrongType = await errorBody(
-    notion.pages.update({ page_id: page.id, properties: { Notes: { select: { name: "x" } } } }),
+    notion.get().pages.update({ page_id: page.id, properties: { Notes: { select: { name: "x" } } } }),
   );
   assert.equal(wrongType.message, "Notes is expected to be rich_text.");
   const unknown = await errorBody(
-    notion.pages.update({ page_id: page.id, properties: { Stage: { rich_text: [] } } }),
+    notion.get().pages.update({ page_id: page.id, properties: { Stage: { rich_text: [] } } }),
   );
   assert.equal(unknown.message, "Stage is not a property that exists.");
 
   const notFound = fixture("error-object-not-found.json");
-  const missing = await errorBody(notion.pages.retrieve({ page_id: "00000000-0000-0000-0000-000000000000" }));
+  const missing = await errorBody(notion.get().pages.retrieve({ page_id: "00000000-0000-0000-0000-000000000000" }));
   sameShape(notFound, missing);
   assert.equal(missing.message, notFound.message.replace('"notion-sdk-py"', '"Dialer Sync"'));
-  assert.equal(missing.additional_data.integration_id, (await notion.users.me({})).id);
+  assert.equal(missing.additional_data.integration_id, (await notion.get().users.me({})).id);
 
-  const bad = new Client({ auth: "wrong", baseUrl, notionVersion: "2025-09-03", retry: false, ...silent });
+  const bad = new Client({ auth: "wrong", baseUrl: emulator.baseUrl, notionVersion: version, retry: false, ...silent });
   const unauthorized = await errorBody(bad.users.me({}));
   sameShape(fixture("error-unauthorized.json"), unauthorized);
   assert.equal(unauthorized.message, fixture("error-unauthorized.json").message);
 
-  const noVersion = await fetch(`${baseUrl}/v1/users/me`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const noVersion = await fetch(`${emulator.baseUrl}/v1/users/me`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(noVersion.status, 400);
   const versionBody = await noVersion.json();
   sameShape(fixture("error-missing-version.json"), versionBody);
   assert.equal(versionBody.message, fixture("error-missing-version.json").message);
 
   await control("POST", "rate-limit", { budget: 0, window_seconds: 60 });
-  const limited = await errorBody(notion.users.me({}));
+  const limited = await errorBody(notion.get().users.me({}));
   sameShape(fixture("error-rate-limited.json"), limited);
   assert.equal(limited.message, fixture("error-rate-limited.json").message);
+});
 });

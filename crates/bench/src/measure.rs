@@ -367,6 +367,7 @@ mod tests {
             path: "/v1/x".into(),
             status,
             at: chrono::DateTime::UNIX_EPOCH,
+            version: None,
         }
     }
 

@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::config::NotionConfig;
 use crate::database_ref::DatabaseRef;
-use crate::error::{to_error, ApiErrorBody, Failure, NotionError, Target};
+use crate::error::{to_error, ApiErrorBody, Failure, NotionError, RateLimit, Target};
 use crate::limiter::RateLimiter;
 use crate::model::{CreateDedupe, DataSource, Database, Page, Query, QueryPage, User};
 use crate::retry::{Decision, RetryCount, RetryPolicy};
@@ -317,11 +317,14 @@ impl NotionClient {
 
     /// Creates a page in a data source, never twice.
     ///
-    /// A create can commit and still answer 5xx or time out. Then the page is
-    /// fetched by `committed_resource_id` if Notion named it, or looked up
-    /// through `dedupe`; only when it is not there is the create sent again.
-    /// Without `dedupe` an ambiguous failure is returned, not retried.
-    /// Children beyond the 100 a create accepts are appended afterwards.
+    /// A create can commit and still answer 5xx, time out or lose its
+    /// connection. Then the page is fetched by `committed_resource_id` if
+    /// Notion named it, or looked up through `dedupe`. A lookup that finds
+    /// nothing proves nothing (queries can lag behind writes), so the create
+    /// is not sent again: [`NotionError::CreateUnconfirmed`] tells the caller
+    /// to look again later (the sync's next run, through its intent). Without
+    /// `dedupe` the ambiguous failure itself is returned. Children beyond the
+    /// 100 a create accepts are appended afterwards.
     pub async fn create_page(
         &self,
         data_source_id: &str,
@@ -342,53 +345,53 @@ impl NotionClient {
         let call = Call::new(Method::POST, Route::PagesCreate, vec!["v1", "pages"])
             .body(&body)
             .target("data source", data_source_id);
-
-        let mut ambiguous_failures = 0u32;
-        let page = loop {
-            let error = match self.execute_as(&call, Page::from_json).await {
-                Ok(page) => break page,
-                Err(error) => error,
-            };
-            if let NotionError::Unavailable {
-                committed_resource_id: Some(id),
-                ..
-            } = &error
-            {
-                tracing::info!(route = %Route::PagesCreate, "create committed despite the error; fetching it");
-                break self.retrieve_page(id).await?;
-            }
-            let ambiguous = matches!(
-                error,
-                NotionError::Unavailable { .. }
-                    | NotionError::Timeout { .. }
-                    | NotionError::Network { .. }
-            );
-            let Some(dedupe) = dedupe.as_ref().filter(|_| ambiguous) else {
-                return Err(error);
-            };
-            let found = self
-                .query_by_number(data_source_id, &dedupe.property, dedupe.number)
-                .await?;
-            if let Some(page) = found.into_iter().min_by_key(|p| p.created_time) {
-                tracing::info!(route = %Route::PagesCreate, "create committed despite the error; found it by {}", dedupe.property);
-                break page;
-            }
-            // Not there: the failed attempt did not commit, so creating again is safe.
-            if ambiguous_failures >= self.inner.policy.max_retries {
-                return Err(error);
-            }
-            let wait = self
-                .inner
-                .policy
-                .backoff(ambiguous_failures, fastrand::f64());
-            ambiguous_failures += 1;
-            self.inner.stats.record_retry();
-            self.backoff(wait).await;
+        let page = match self.execute_as(&call, Page::from_json).await {
+            Ok(page) => page,
+            Err(error) => self.committed_page(data_source_id, error, dedupe).await?,
         };
         if !rest.is_empty() {
             self.append_children(&page.id, rest).await?;
         }
         Ok(page)
+    }
+
+    /// After a create failed: the page it committed anyway, if Notion named
+    /// it or `dedupe` finds it; otherwise the error to return.
+    async fn committed_page(
+        &self,
+        data_source_id: &str,
+        error: NotionError,
+        dedupe: Option<CreateDedupe>,
+    ) -> Result<Page, NotionError> {
+        if let NotionError::Unavailable {
+            committed_resource_id: Some(id),
+            ..
+        } = &error
+        {
+            tracing::info!(route = %Route::PagesCreate, "create committed despite the error; fetching it");
+            return self.retrieve_page(id).await;
+        }
+        let ambiguous = matches!(
+            error,
+            NotionError::Unavailable { .. }
+                | NotionError::Timeout { .. }
+                | NotionError::Network { .. }
+        );
+        let Some(dedupe) = dedupe.filter(|_| ambiguous) else {
+            return Err(error);
+        };
+        let found = self
+            .query_by_number(data_source_id, &dedupe.property, dedupe.number)
+            .await?;
+        match found.into_iter().min_by_key(|p| p.created_time) {
+            Some(page) => {
+                tracing::info!(route = %Route::PagesCreate, "create committed despite the error; found it by {}", dedupe.property);
+                Ok(page)
+            }
+            None => Err(NotionError::CreateUnconfirmed {
+                cause: error.to_string(),
+            }),
+        }
     }
 
     /// Replaces the given properties; omitted ones keep their values.
@@ -560,10 +563,18 @@ impl NotionClient {
             Ok(_) => {
                 span.record("status", 200u16);
             }
-            Err(Failure::Status { status, .. }) => {
+            Err(Failure::Status {
+                status,
+                retry_after,
+                body,
+            }) => {
                 span.record("status", *status);
                 if matches!(status, 429 | 529) {
-                    self.inner.stats.record_rate_limited();
+                    let limit = RateLimit::of(*status, body);
+                    self.inner.stats.record_rate_limited(limit, *retry_after);
+                }
+                if *status == 403 && body.is_block_limit() {
+                    self.inner.stats.record_block_limit();
                 }
             }
             Err(_) => {}

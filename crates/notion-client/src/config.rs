@@ -7,9 +7,12 @@ use url::Url;
 use crate::database_ref::{DatabaseRef, DatabaseRefError};
 use crate::secret::Secret;
 
-/// The Notion version this client speaks by default: the first one with
-/// data sources, which the sync needs once a database has more than one.
-pub const DEFAULT_NOTION_VERSION: &str = "2025-09-03";
+/// The Notion version this client speaks by default: the newest
+/// (`archived` -> `in_trash`, append `after` -> `position`).
+pub const DEFAULT_NOTION_VERSION: &str = "2026-03-11";
+/// The versions this client speaks: both have data sources, which the sync
+/// needs once a database has more than one.
+pub const SUPPORTED_NOTION_VERSIONS: [&str; 2] = ["2025-09-03", "2026-03-11"];
 /// Notion's public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.notion.com";
 /// Requests per minute on every plan below Business (600 there).
@@ -92,7 +95,17 @@ impl NotionConfig {
             })?;
         }
         if let Some(version) = non_empty("NOTION_VERSION") {
-            config.notion_version = version.trim().to_owned();
+            let version = version.trim();
+            if !SUPPORTED_NOTION_VERSIONS.contains(&version) {
+                return Err(ConfigError::Invalid {
+                    variable: "NOTION_VERSION",
+                    message: format!(
+                        "`{version}` is not a Notion version the sync speaks; use 2026-03-11 \
+                         (the default), or 2025-09-03 for a workspace that needs it"
+                    ),
+                });
+            }
+            config.notion_version = version.to_owned();
         }
         if let Some(rpm) = non_empty("NOTION_REQUESTS_PER_MINUTE") {
             config.requests_per_window = rpm
@@ -172,7 +185,7 @@ mod tests {
         ]))
         .expect("valid");
         assert_eq!(config.base_url.as_str(), "https://api.notion.com/");
-        assert_eq!(config.notion_version, "2025-09-03");
+        assert_eq!(config.notion_version, "2026-03-11");
         assert_eq!(config.requests_per_window, 180);
         assert_eq!(config.window, Duration::from_secs(60));
     }
@@ -197,5 +210,12 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(bad_rpm.to_string().contains("NOTION_REQUESTS_PER_MINUTE"));
+        let old_version = NotionConfig::from_lookup(lookup(&[
+            ("NOTION_API_TOKEN", "t"),
+            ("NOTION_DATABASE_ID", "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"),
+            ("NOTION_VERSION", "2022-06-28"),
+        ]))
+        .unwrap_err();
+        assert!(old_version.to_string().contains("use 2026-03-11"));
     }
 }

@@ -41,10 +41,27 @@ pub enum NotionError {
     Conflict { message: String },
 
     #[error(
-        "Notion is rate limiting this integration{}; try again later or lower \
-         NOTION_REQUESTS_PER_MINUTE.", retry_after_text(*retry_after)
+        "Notion is rate limiting this integration ({limit}{}); {}",
+        retry_after_text(*retry_after), limit.advice()
     )]
-    RateLimited { retry_after: Option<Duration> },
+    RateLimited {
+        retry_after: Option<Duration>,
+        /// Which of Notion's limits it was.
+        limit: RateLimit,
+    },
+
+    #[error(
+        "Notion refused to add content: this Free workspace has used all of its blocks (403, \
+         Notion's Free plan block limit). Pages and page content cannot be created until a \
+         workspace owner upgrades its plan in Notion; editing properties still works."
+    )]
+    BlockLimit,
+
+    #[error(
+        "Notion did not confirm whether a new page was created ({cause}), and it cannot be \
+         found yet. It is not created again now; the next run looks for it first."
+    )]
+    CreateUnconfirmed { cause: String },
 
     #[error(
         "Notion blocked this integration's API requests (public_api_request_blocked): {message}. \
@@ -90,8 +107,89 @@ pub enum NotionError {
 
 fn retry_after_text(retry_after: Option<Duration>) -> String {
     match retry_after {
-        Some(d) => format!(" (it asked to wait {} s)", d.as_secs()),
+        Some(d) => format!(", it asked to wait {} s", d.as_secs()),
         None => String::new(),
+    }
+}
+
+/// Which of Notion's limits slowed a request down (request-limits
+/// reference: `additional_data.rate_limit_reason` of a 429; a 529 is
+/// Notion's own overload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RateLimit {
+    /// This connection's budget per 60-second window.
+    Connection,
+    /// The workspace's budget, shared by every integration in it.
+    Workspace,
+    /// An endpoint's own limit.
+    Endpoint,
+    /// 529 `service_overload`: Notion is overloaded.
+    Overload,
+    /// A 429 naming no limit this client knows.
+    Other,
+}
+
+impl RateLimit {
+    pub const ALL: [RateLimit; 5] = [
+        RateLimit::Connection,
+        RateLimit::Workspace,
+        RateLimit::Endpoint,
+        RateLimit::Overload,
+        RateLimit::Other,
+    ];
+
+    /// The limit a 429 or 529 answer names.
+    pub(crate) fn of(status: u16, body: &ApiErrorBody) -> Self {
+        if status == 529 {
+            return RateLimit::Overload;
+        }
+        match body.rate_limit_reason() {
+            Some("public_api_request_rate_limit") => RateLimit::Connection,
+            Some("public_api_space_request_rate_limit") => RateLimit::Workspace,
+            Some("public_api_endpoint_rate_limit") => RateLimit::Endpoint,
+            _ => RateLimit::Other,
+        }
+    }
+
+    /// A short name for reports and JSON: `connection`, `workspace`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateLimit::Connection => "connection",
+            RateLimit::Workspace => "workspace",
+            RateLimit::Endpoint => "endpoint",
+            RateLimit::Overload => "overload",
+            RateLimit::Other => "other",
+        }
+    }
+
+    /// What to do about it, for a person.
+    pub fn advice(self) -> &'static str {
+        match self {
+            RateLimit::Connection => {
+                "this integration sent too many requests this minute; try again in a minute, \
+                 and lower NOTION_REQUESTS_PER_MINUTE if it keeps happening."
+            }
+            RateLimit::Workspace => {
+                "the workspace's budget, shared by every integration in it, is used up; the \
+                 next scheduled run continues, or ask who runs the other integrations."
+            }
+            RateLimit::Endpoint | RateLimit::Other => {
+                "Notion limits this request on its own; the next scheduled run continues."
+            }
+            RateLimit::Overload => "Notion is overloaded; the next scheduled run continues.",
+        }
+    }
+}
+
+impl std::fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RateLimit::Connection => "its per-connection limit",
+            RateLimit::Workspace => "the workspace's limit",
+            RateLimit::Endpoint => "an endpoint's own limit",
+            RateLimit::Overload => "Notion overloaded",
+            RateLimit::Other => "a limit Notion did not name",
+        })
     }
 }
 
@@ -105,6 +203,7 @@ impl NotionError {
                 | NotionError::Timeout { .. }
                 | NotionError::Network { .. }
                 | NotionError::Conflict { .. }
+                | NotionError::CreateUnconfirmed { .. }
         )
     }
 
@@ -113,7 +212,7 @@ impl NotionError {
         match self {
             NotionError::Unauthorized => Some(401),
             NotionError::DatabaseNotShared { .. } | NotionError::NotFound { .. } => Some(404),
-            NotionError::Forbidden { .. } => Some(403),
+            NotionError::Forbidden { .. } | NotionError::BlockLimit => Some(403),
             NotionError::Validation { .. } => Some(400),
             NotionError::Conflict { .. } => Some(409),
             NotionError::RateLimited { .. } => Some(429),
@@ -121,6 +220,7 @@ impl NotionError {
                 Some(*status)
             }
             NotionError::Blocked { .. }
+            | NotionError::CreateUnconfirmed { .. }
             | NotionError::Timeout { .. }
             | NotionError::Network { .. }
             | NotionError::Decode { .. }
@@ -169,8 +269,26 @@ impl ApiErrorBody {
             .map(str::to_owned)
     }
 
+    /// `additional_data.rate_limit_reason` of a 429.
+    pub fn rate_limit_reason(&self) -> Option<&str> {
+        self.additional_data
+            .as_ref()?
+            .get("rate_limit_reason")?
+            .as_str()
+    }
+
+    /// Retrying will not help: the connection's API access is restricted
+    /// (as the code, or as the reason of a 429).
     pub fn is_blocked(&self) -> bool {
         self.code == "public_api_request_blocked"
+            || self.rate_limit_reason() == Some("public_api_request_blocked")
+    }
+
+    /// The Free plan's block limit (`additional_data.block_limit`).
+    pub fn is_block_limit(&self) -> bool {
+        self.additional_data
+            .as_ref()
+            .is_some_and(|d| d.get("block_limit").is_some())
     }
 }
 
@@ -217,6 +335,7 @@ pub(crate) fn to_error(
             }
             match status {
                 401 => NotionError::Unauthorized,
+                403 if body.is_block_limit() => NotionError::BlockLimit,
                 403 => NotionError::Forbidden {
                     message: body.message,
                 },
@@ -238,7 +357,10 @@ pub(crate) fn to_error(
                 409 => NotionError::Conflict {
                     message: body.message,
                 },
-                429 => NotionError::RateLimited { retry_after },
+                429 => NotionError::RateLimited {
+                    retry_after,
+                    limit: RateLimit::of(status, &body),
+                },
                 500..=599 => NotionError::Unavailable {
                     status,
                     committed_resource_id: body.committed_resource_id(),
@@ -308,6 +430,44 @@ mod tests {
         assert!(matches!(
             map(Route::PagesRetrieve, status(529, "service_overload")),
             NotionError::Unavailable { status: 529, .. }
+        ));
+    }
+
+    #[test]
+    fn names_the_limit_and_the_block_limit() {
+        let t = Duration::from_secs(1);
+        let failure = |status, body: &[u8]| Failure::Status {
+            status,
+            retry_after: Some(Duration::from_secs(90)),
+            body: ApiErrorBody::parse(body),
+        };
+        let workspace = to_error(
+            Route::PagesUpdate,
+            None,
+            t,
+            failure(429, br#"{"code":"rate_limited","additional_data":{"rate_limit_reason":"public_api_space_request_rate_limit"}}"#),
+        );
+        assert_eq!(
+            workspace,
+            NotionError::RateLimited {
+                retry_after: Some(Duration::from_secs(90)),
+                limit: RateLimit::Workspace
+            }
+        );
+        assert!(workspace
+            .to_string()
+            .contains("the workspace's limit, it asked to wait 90 s"));
+        let blocked = to_error(
+            Route::PagesCreate,
+            None,
+            t,
+            failure(403, br#"{"code":"restricted_resource","additional_data":{"block_limit":"block_creation"}}"#),
+        );
+        assert_eq!(blocked, NotionError::BlockLimit);
+        let access = failure(429, br#"{"code":"rate_limited","additional_data":{"rate_limit_reason":"public_api_request_blocked"}}"#);
+        assert!(matches!(
+            to_error(Route::UsersMe, None, t, access),
+            NotionError::Blocked { .. }
         ));
     }
 

@@ -18,13 +18,13 @@ mod stats;
 pub use client::{NotionClient, QueryCursor};
 pub use config::{
     ConfigError, NotionConfig, DEFAULT_BASE_URL, DEFAULT_NOTION_VERSION,
-    DEFAULT_REQUESTS_PER_MINUTE,
+    DEFAULT_REQUESTS_PER_MINUTE, SUPPORTED_NOTION_VERSIONS,
 };
 pub use database_ref::{DatabaseRef, DatabaseRefError};
-pub use error::NotionError;
+pub use error::{NotionError, RateLimit};
 pub use model::{
     CreateDedupe, DataSource, DataSourceRef, Database, Page, PropertySchema, Query, QueryPage, User,
 };
 pub use route::Route;
 pub use secret::Secret;
-pub use stats::NotionStats;
+pub use stats::{NotionStats, RateLimitStats};

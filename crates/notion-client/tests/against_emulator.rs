@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use notion_client::{
-    CreateDedupe, DatabaseRef, NotionClient, NotionConfig, NotionError, Query, Route,
+    CreateDedupe, DatabaseRef, NotionClient, NotionConfig, NotionError, Query, RateLimit, Route,
+    SUPPORTED_NOTION_VERSIONS,
 };
 use notion_emulator::{
     Emulator, EmulatorConfig, Fault, FaultKind, RunningEmulator, DEFAULT_DATABASE_ID,
@@ -53,8 +54,16 @@ fn dialer_id(page: &notion_client::Page) -> Option<i64> {
 
 #[tokio::test]
 async fn every_method_works_end_to_end() {
+    for version in SUPPORTED_NOTION_VERSIONS {
+        every_method_works_under(version).await;
+    }
+}
+
+async fn every_method_works_under(version: &str) {
     let emulator = emulator(EmulatorConfig::default()).await;
-    let client = client_for(&emulator);
+    let mut config = config_for(&emulator, DEFAULT_TOKEN);
+    config.notion_version = version.into();
+    let client = NotionClient::new(config).expect("client");
 
     let me = client.me().await.expect("me");
     assert_eq!(me.kind, "bot");
@@ -307,29 +316,123 @@ async fn a_create_that_commits_then_fails_makes_exactly_one_page() {
     }
 }
 
+/// A create whose outcome is unknown (connection dropped, or committed and
+/// answered 503 without the id while queries lag longer than any retry) is
+/// never sent twice: the lookup finding nothing proves nothing.
 #[tokio::test]
-async fn a_dropped_create_is_sent_again_once_the_lookup_finds_nothing() {
+async fn a_create_whose_outcome_is_unknown_is_never_sent_twice() {
     let emulator = emulator(EmulatorConfig::default()).await;
     let control = emulator.control();
     let client = client_for(&emulator);
-    control.inject_fault(Fault::on("pages.create", FaultKind::DropConnection));
-    let dedupe = CreateDedupe {
-        property: "Dialer ID".into(),
-        number: 7,
+    let unconfirmed = |name: &'static str, n: i64| {
+        let client = client.clone();
+        async move {
+            let dedupe = CreateDedupe {
+                property: "Dialer ID".into(),
+                number: n,
+            };
+            let error = client
+                .create_page(
+                    DEFAULT_DATA_SOURCE_ID,
+                    contact(name, n),
+                    vec![],
+                    Some(dedupe),
+                )
+                .await
+                .expect_err("unconfirmed");
+            assert!(
+                matches!(error, NotionError::CreateUnconfirmed { .. }),
+                "{error:?}"
+            );
+        }
     };
-    let page = client
-        .create_page(
-            DEFAULT_DATA_SOURCE_ID,
-            contact("Acme", 7),
-            vec![],
-            Some(dedupe),
-        )
+    control.inject_fault(Fault::on("pages.create", FaultKind::DropConnection));
+    unconfirmed("Acme", 7).await;
+    assert_eq!(control.count("pages.create"), 1);
+    assert!(control.pages().is_empty(), "nothing was applied");
+
+    control.freeze_at("2026-09-14T10:00:00Z".parse().expect("time"));
+    control.set_query_lag(Duration::from_secs(600));
+    control.inject_fault(Fault::on(
+        "pages.create",
+        FaultKind::CommitThenFail {
+            status: 503,
+            report_committed_id: false,
+        },
+    ));
+    unconfirmed("Beta", 8).await;
+    assert_eq!(control.pages().len(), 1, "one page, never two");
+    control.advance(Duration::from_secs(601));
+    let found = client
+        .query_by_number(DEFAULT_DATA_SOURCE_ID, "Dialer ID", 8)
         .await
-        .expect("created on the second try");
-    assert_eq!(dialer_id(&page), Some(7));
-    assert_eq!(control.pages().len(), 1);
-    assert_eq!(control.count("pages.create"), 2);
-    assert_eq!(control.count("data_sources.query"), 1);
+        .expect("query");
+    assert_eq!(found.len(), 1, "found once the lag is over");
+}
+
+#[tokio::test]
+async fn the_limit_that_slowed_the_client_is_counted_and_named() {
+    let emulator = emulator(EmulatorConfig::default()).await;
+    let control = emulator.control();
+    let client = client_for(&emulator);
+    control.inject_fault(Fault::on(
+        "users.me",
+        FaultKind::RateLimited {
+            limit: notion_emulator::RateLimit::Connection,
+            retry_after_secs: 1,
+        },
+    ));
+    client.me().await.expect("after one wait");
+    control.inject_fault(Fault::on(
+        "users.me",
+        FaultKind::RateLimited {
+            limit: notion_emulator::RateLimit::Workspace,
+            retry_after_secs: 3600,
+        },
+    ));
+    let error = client.me().await.expect_err("past the cap");
+    assert_eq!(
+        error,
+        NotionError::RateLimited {
+            retry_after: Some(Duration::from_secs(3600)),
+            limit: RateLimit::Workspace
+        }
+    );
+    let stats = client.stats();
+    assert_eq!(stats.rate_limits[&RateLimit::Connection].responses, 1);
+    assert_eq!(
+        stats.rate_limits[&RateLimit::Workspace].asked_to_wait_ms,
+        3_600_000
+    );
+}
+
+#[tokio::test]
+async fn a_workspace_past_its_block_limit_refuses_content_not_edits() {
+    let emulator = emulator(EmulatorConfig::default()).await;
+    let control = emulator.control();
+    let client = client_for(&emulator);
+    let page = client
+        .create_page(DEFAULT_DATA_SOURCE_ID, contact("Acme", 1), vec![], None)
+        .await
+        .expect("created");
+    control.set_block_limit_past_grace();
+    let refused = client
+        .append_children(&page.id, vec![paragraph("Called: DM")])
+        .await
+        .expect_err("block limit");
+    assert_eq!(refused, NotionError::BlockLimit);
+    let create = client
+        .create_page(DEFAULT_DATA_SOURCE_ID, contact("Beta", 2), vec![], None)
+        .await
+        .expect_err("block limit");
+    assert_eq!(create, NotionError::BlockLimit);
+    let mut dials = Map::new();
+    dials.insert("Total Dials".into(), json!({"number": 2}));
+    client
+        .update_page(&page.id, dials)
+        .await
+        .expect("edit works");
+    assert_eq!(client.stats().block_limit_refusals, 2);
 }
 
 /// 500 updates against 50 requests per 2 s: the client's own limiter must

@@ -14,9 +14,13 @@ use serde_json::{json, Map, Value};
 use crate::control::{EmulatorControl, FaultKind, Inner, LoggedRequest, Shared};
 use crate::error::ApiError;
 use crate::ids::new_id;
+use crate::params::QueryParams;
 use crate::query::{page_size, paginate, run_query, ParamSource};
+use crate::render::Selection;
+use crate::rules;
 use crate::schema::bot_user;
-use crate::store::{ApiVersion, API_AUTHOR};
+use crate::store::{Store, API_AUTHOR};
+use crate::version::ApiVersion;
 
 /// Notion's overall request payload limit.
 pub(crate) const MAX_PAYLOAD_BYTES: usize = 500 * 1024;
@@ -91,6 +95,10 @@ pub(crate) async fn handle(
             path: uri.path().to_string(),
             status,
             at,
+            version: headers
+                .get("notion-version")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
         });
     }
     tracing::debug!(%method, path = uri.path(), status, "notion emulator request");
@@ -116,13 +124,17 @@ async fn respond(
     let Some(route) = route else {
         return Outcome::Err(ApiError::invalid_request_url());
     };
-    let version = match admit(shared, headers) {
+    let version = match admit(shared, headers, route) {
         Ok(v) => v,
         Err(e) => return Outcome::Err(e),
     };
     let fault = shared.lock().take_fault(route.name);
     let commit_then_fail = match fault {
         Some(FaultKind::Status(code)) => return Outcome::Err(ApiError::for_status(code)),
+        Some(FaultKind::RateLimited {
+            limit,
+            retry_after_secs,
+        }) => return Outcome::Err(ApiError::rate_limited(limit, retry_after_secs)),
         Some(FaultKind::DropConnection) => return Outcome::Drop,
         Some(FaultKind::Latency(d)) => {
             tokio::time::sleep(d).await;
@@ -134,13 +146,16 @@ async fn respond(
         }) => Some((status, report_committed_id)),
         None => None,
     };
-    let parsed = match parse_body(method, body) {
+    let parsed = match parse_body(method, body)
+        .and_then(|b| rules::body::check(route.name, version, &b).map(|()| b))
+    {
         Ok(v) => v,
         Err(e) => return Outcome::Err(e),
     };
+    let params = QueryParams::parse(uri.query());
     let result = {
         let mut inner = shared.lock();
-        execute(&mut inner, route, version, &parsed, uri.query())
+        execute(&mut inner, route, version, &parsed, &params)
     };
     match (result, commit_then_fail) {
         (Ok(value), Some((status, report_id))) => {
@@ -155,15 +170,17 @@ async fn respond(
     }
 }
 
-/// Auth, then version, then the rate limit (unauthenticated requests are
-/// not charged to the integration's budget).
-fn admit(shared: &Shared, headers: &HeaderMap) -> Result<ApiVersion, ApiError> {
+/// Auth, then the version (a route the version lacks is an unknown URL),
+/// then both rate limits (unauthenticated requests are not charged to any
+/// budget).
+fn admit(shared: &Shared, headers: &HeaderMap, route: &Route) -> Result<ApiVersion, ApiError> {
     let mut inner = shared.lock();
-    let expected = format!("Bearer {}", inner.token);
     let given = headers.get("authorization").and_then(|v| v.to_str().ok());
-    if given != Some(expected.as_str()) {
-        return Err(ApiError::unauthorized());
-    }
+    let token = given
+        .and_then(|g| g.strip_prefix("Bearer "))
+        .filter(|t| inner.tokens.iter().any(|known| known == t))
+        .ok_or_else(ApiError::unauthorized)?
+        .to_string();
     let version = match headers
         .get("notion-version")
         .map(|v| v.to_str().unwrap_or_default())
@@ -171,10 +188,13 @@ fn admit(shared: &Shared, headers: &HeaderMap) -> Result<ApiVersion, ApiError> {
         None => return Err(ApiError::missing_version()),
         Some(raw) => ApiVersion::parse(raw).ok_or_else(|| ApiError::unsupported_version(raw))?,
     };
+    if !version.serves(route.name) {
+        return Err(ApiError::invalid_request_url());
+    }
     inner
-        .limiter
-        .admit(Instant::now())
-        .map_err(ApiError::rate_limited)?;
+        .limits
+        .admit(&token, Instant::now())
+        .map_err(|(limit, secs)| ApiError::rate_limited(limit, secs))?;
     Ok(version)
 }
 
@@ -190,20 +210,9 @@ fn parse_body(method: &Method, body: &Bytes) -> Result<Value, ApiError> {
     }
     let value: Value = serde_json::from_slice(body).map_err(|_| ApiError::invalid_json())?;
     if !value.is_object() {
-        return Err(ApiError::body_validation(format!(
-            "body should be an object, instead was `{}`",
-            crate::error::show(&value)
-        )));
+        return Err(ApiError::should_be("body", "an object", Some(&value)));
     }
     Ok(value)
-}
-
-fn query_param<'a>(query: Option<&'a str>, key: &str) -> Option<&'a str> {
-    query?
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v)
 }
 
 fn list(results: Vec<Value>, next: Option<String>, kind: &str) -> Value {
@@ -222,11 +231,12 @@ fn execute(
     route: &Route,
     version: ApiVersion,
     body: &Value,
-    query: Option<&str>,
+    params: &QueryParams,
 ) -> Result<Value, ApiError> {
     let now = inner.clock.now();
     let store = &mut inner.store;
     let id = route.id.as_deref().unwrap_or_default();
+    let selection = Selection::from_params(params.list("filter_properties"));
     match route.name {
         "users.me" => Ok(bot_user()),
         "databases.retrieve" => {
@@ -238,58 +248,18 @@ fn execute(
             Ok(store.render_data_source(version))
         }
         "databases.query" | "data_sources.query" => {
-            if route.name == "databases.query" {
-                store.check_database(id)?;
-            } else {
-                store.check_data_source(id)?;
-            }
-            let size = page_size(body.get("page_size"), ParamSource::Body)?;
-            let cursor = match body.get("start_cursor") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(s.as_str()),
-                Some(other) => {
-                    return Err(ApiError::body_validation(format!(
-                        "body.start_cursor should be a string, instead was `{}`",
-                        crate::error::show(other)
-                    )))
-                }
-            };
-            let pages = run_query(store, body)?;
-            let (slice, next) = paginate(&pages, |p| p.id.as_str(), cursor, size)?;
-            let results = slice
-                .iter()
-                .map(|p| store.render_page(p, version))
-                .collect();
-            let kind = if version == ApiVersion::V2022_06_28 {
-                "page_or_database"
-            } else {
-                "page_or_data_source"
-            };
-            Ok(list(results, next, kind))
+            query(store, route, version, body, &selection, now)
         }
         "pages.create" => {
             let id = store.create_page(body, now, API_AUTHOR)?;
-            Ok(store.render_page(store.page(&id)?, version))
+            Ok(store.render_page_only(store.page(&id)?, version, &selection))
         }
-        "pages.retrieve" => Ok(store.render_page(store.page(id)?, version)),
+        "pages.retrieve" => Ok(store.render_page_only(store.page(id)?, version, &selection)),
         "pages.update" => {
             let id = store.update_page(id, body, now, API_AUTHOR)?;
-            Ok(store.render_page(store.page(&id)?, version))
+            Ok(store.render_page_only(store.page(&id)?, version, &selection))
         }
-        "blocks.children.list" => {
-            let size = page_size(
-                query_param(query, "page_size").map(|s| json!(s)).as_ref(),
-                ParamSource::Query,
-            )?;
-            let cursor = query_param(query, "start_cursor");
-            let (_, blocks) = store.children_of(id)?;
-            let (slice, next) = paginate(blocks, |b| b.id.as_str(), cursor, size)?;
-            let results = slice
-                .iter()
-                .map(|b| store.render_block(b, version))
-                .collect();
-            Ok(list(results, next, "block"))
-        }
+        "blocks.children.list" => list_children(store, id, version, params),
         "blocks.children.append" => {
             let ids = store.append_children(id, body, now, API_AUTHOR)?;
             let (_, blocks) = store.children_of(id)?;
@@ -315,6 +285,57 @@ fn execute(
             format!("route {other} has no handler"),
         )),
     }
+}
+
+/// One response of a database (2022-06-28) or data source query.
+fn query(
+    store: &Store,
+    route: &Route,
+    version: ApiVersion,
+    body: &Value,
+    selection: &Selection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Value, ApiError> {
+    let id = route.id.as_deref().unwrap_or_default();
+    if route.name == "databases.query" {
+        store.check_database(id)?;
+    } else {
+        store.check_data_source(id)?;
+    }
+    let size = page_size(body.get("page_size"), ParamSource::Body)?;
+    let cursor = body.get("start_cursor").and_then(Value::as_str);
+    let pages = run_query(store, body, now)?;
+    let (slice, next) = paginate(&pages, |p| p.id.as_str(), cursor, size)?;
+    let results = slice
+        .iter()
+        .map(|p| store.render_page_only(p, version, selection))
+        .collect();
+    let kind = if version.has_data_sources() {
+        "page_or_data_source"
+    } else {
+        "page_or_database"
+    };
+    Ok(list(results, next, kind))
+}
+
+/// One response of `GET /v1/blocks/{id}/children`.
+fn list_children(
+    store: &Store,
+    id: &str,
+    version: ApiVersion,
+    params: &QueryParams,
+) -> Result<Value, ApiError> {
+    let size = page_size(
+        params.get("page_size").map(|s| json!(s)).as_ref(),
+        ParamSource::Query,
+    )?;
+    let (_, blocks) = store.children_of(id)?;
+    let (slice, next) = paginate(blocks, |b| b.id.as_str(), params.get("start_cursor"), size)?;
+    let results = slice
+        .iter()
+        .map(|b| store.render_block(b, version))
+        .collect();
+    Ok(list(results, next, "block"))
 }
 
 fn with_request_id(value: Value, request_id: &str) -> Value {

@@ -3,16 +3,19 @@
 //! here bypasses auth, the request log and the rate limit.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::block_limit::BlockQuota;
 use crate::clock::Clock;
-use crate::error::ApiError;
+use crate::error::{ApiError, RateLimit};
+use crate::rate_limit::RateLimits;
 use crate::schema::PERSON_USER_IDS;
-use crate::store::{ApiVersion, Store};
+use crate::store::Store;
+use crate::version::ApiVersion;
 
 /// What a fault does to the request it matches.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +35,12 @@ pub enum FaultKind {
     CommitThenFail {
         status: u16,
         report_committed_id: bool,
+    },
+    /// Answer 429 for this limit with this `Retry-After`, as Notion does
+    /// when it (the workspace's limit, say) is spent.
+    RateLimited {
+        limit: RateLimit,
+        retry_after_secs: u64,
     },
     /// Close the connection without a complete response: headers may be
     /// sent, but the body stream fails, so the client sees a broken
@@ -92,57 +101,21 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Emulator-clock time of the request.
     pub at: DateTime<Utc>,
-}
-
-/// Fixed-window request budget in real time. The window opens at the first
-/// request after the previous one closed, as Notion's per-connection limit
-/// behaves from a client's point of view.
-#[derive(Debug, Clone)]
-pub(crate) struct RateLimiter {
-    budget: u32,
-    window: Duration,
-    window_start: Option<Instant>,
-    used: u32,
-}
-
-impl RateLimiter {
-    pub fn new(budget: u32, window: Duration) -> Self {
-        Self {
-            budget,
-            window,
-            window_start: None,
-            used: 0,
-        }
-    }
-
-    /// `Err(retry_after_secs)` when the budget of the current window is spent.
-    pub fn admit(&mut self, now: Instant) -> Result<(), u64> {
-        let start = match self.window_start {
-            Some(s) if now.duration_since(s) < self.window => s,
-            _ => {
-                self.window_start = Some(now);
-                self.used = 0;
-                now
-            }
-        };
-        if self.used < self.budget {
-            self.used += 1;
-            return Ok(());
-        }
-        let remaining = self.window.saturating_sub(now.duration_since(start));
-        Err((remaining.as_secs_f64().ceil() as u64).max(1))
-    }
+    /// The `Notion-Version` header it carried, as sent.
+    pub version: Option<String>,
 }
 
 pub(crate) struct Inner {
     pub store: Store,
     pub clock: Clock,
-    pub limiter: RateLimiter,
+    pub limits: RateLimits,
     pub latency: Duration,
     pub faults: Vec<Fault>,
     pub log: Vec<LoggedRequest>,
     pub rate_limited: usize,
-    pub token: String,
+    /// Bearer tokens accepted, one per connection of the workspace; the
+    /// first is the configured one.
+    pub tokens: Vec<String>,
 }
 
 impl Inner {
@@ -155,12 +128,15 @@ impl Inner {
         Some(kind)
     }
 
+    /// An empty store with the same ids and the same query lag.
     fn fresh_store(&self) -> Store {
-        Store::new(
+        let mut store = Store::new(
             self.store.database_id.clone(),
             self.store.data_source_id.clone(),
             self.clock.now(),
-        )
+        );
+        store.lag.set(self.store.lag.lag());
+        store
     }
 }
 
@@ -314,9 +290,57 @@ impl EmulatorControl {
         self.with(|i| i.store.shared = shared)
     }
 
-    /// Starts a fresh window with the new budget.
+    /// Every connection's budget per window (Notion: 180 per 60 s, 600 on
+    /// Business); fresh windows.
     pub fn set_rate_limit(&self, budget: u32, window: Duration) {
-        self.with(|i| i.limiter = RateLimiter::new(budget, window))
+        self.with(|i| i.limits.set_per_connection(budget, window))
+    }
+
+    /// The workspace's budget shared by all its connections (`None`: none);
+    /// its `Retry-After` is the time to its window's end, which can be more
+    /// than a minute.
+    pub fn set_workspace_rate_limit(&self, limit: Option<(u32, Duration)>) {
+        self.with(|i| i.limits.set_workspace(limit))
+    }
+
+    /// Accepts `token` as another connection (integration) of the workspace.
+    pub fn add_connection(&self, token: &str) {
+        self.with(|i| {
+            if !i.tokens.iter().any(|t| t == token) {
+                i.tokens.push(token.to_string());
+            }
+        })
+    }
+
+    /// Read-after-write lag of queries, on the emulator's clock (see
+    /// `lag.rs`); zero turns it off.
+    pub fn set_query_lag(&self, lag: Duration) {
+        self.with(|i| i.store.lag.set(chrono_duration(lag)))
+    }
+
+    /// A Free workspace with more than one member: `limit` lifetime blocks,
+    /// `used` spent; reaching it starts three days of grace.
+    pub fn set_block_limit(&self, limit: u64, used: u64) {
+        self.with(|i| i.store.quota = BlockQuota::limited(limit, used))
+    }
+
+    /// A Free workspace at its block limit whose grace period has ended:
+    /// every API request that would create blocks is refused.
+    pub fn set_block_limit_past_grace(&self) {
+        self.with(|i| {
+            let now = i.clock.now();
+            i.store.quota = BlockQuota::past_grace(1000, now);
+        })
+    }
+
+    /// No block limit (a paid workspace).
+    pub fn clear_block_limit(&self) {
+        self.with(|i| i.store.quota = BlockQuota::default())
+    }
+
+    /// Blocks the API has created since the limit was set.
+    pub fn blocks_used(&self) -> u64 {
+        self.with(|i| i.store.quota.used())
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -393,16 +417,17 @@ impl EmulatorControl {
         })
     }
 
-    /// Empty database with the default schema, shared again; faults, the log
-    /// and the current rate-limit window cleared. Budget, window length and
-    /// latency stay as configured.
+    /// Empty database with the default schema, shared again, no block
+    /// limit; faults, the log and the current rate-limit windows cleared.
+    /// Budgets, window lengths, latency, query lag and extra connections
+    /// stay as configured.
     pub fn reset(&self) {
         self.with(|i| {
             i.store = i.fresh_store();
             i.faults.clear();
             i.log.clear();
             i.rate_limited = 0;
-            i.limiter = RateLimiter::new(i.limiter.budget, i.limiter.window);
+            i.limits.reset();
         })
     }
 }
@@ -410,21 +435,6 @@ impl EmulatorControl {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn window_opens_at_first_request_and_reports_whole_seconds() {
-        let mut rl = RateLimiter::new(2, Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert!(rl.admit(t0).is_ok());
-        assert!(rl.admit(t0 + Duration::from_secs(1)).is_ok());
-        assert_eq!(rl.admit(t0 + Duration::from_millis(30_500)), Err(30));
-        assert_eq!(rl.admit(t0 + Duration::from_millis(59_990)), Err(1));
-        // Window over: a new one opens at this request.
-        let t1 = t0 + Duration::from_secs(75);
-        assert!(rl.admit(t1).is_ok());
-        assert!(rl.admit(t1).is_ok());
-        assert_eq!(rl.admit(t1 + Duration::from_secs(10)), Err(50));
-    }
 
     #[test]
     fn faults_are_used_up_in_order() {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::api::error_response;
 use crate::control::{EmulatorControl, Fault, FaultKind};
-use crate::error::ApiError;
+use crate::error::{ApiError, RateLimit};
 use crate::ids::new_id;
 
 pub(crate) fn routes() -> Router<EmulatorControl> {
@@ -27,6 +27,13 @@ pub(crate) fn routes() -> Router<EmulatorControl> {
         .route("/_emulator/pages/{id}", get(page))
         .route("/_emulator/pages/{id}/children", get(children))
         .route("/_emulator/rate-limit", post(rate_limit))
+        .route(
+            "/_emulator/workspace-rate-limit",
+            post(workspace_rate_limit),
+        )
+        .route("/_emulator/connections", post(add_connection))
+        .route("/_emulator/query-lag", post(query_lag))
+        .route("/_emulator/block-limit", post(block_limit))
         .route("/_emulator/latency", post(latency))
         .route("/_emulator/shared", post(shared))
         .route("/_emulator/schema/remove", post(schema_remove))
@@ -121,8 +128,8 @@ async fn person_update(
     result(r)
 }
 
-/// `{"route":"pages.create"|"*","kind":"status"|"latency"|"commit_then_fail"|"drop_connection",
-///   "status":503,"ms":500,"report_committed_id":true,"times":1}`
+/// `{"route":"pages.create"|"*","kind":"status"|"latency"|"commit_then_fail"|"drop_connection"|"rate_limited",
+///   "status":503,"ms":500,"report_committed_id":true,"limit":"workspace","retry_after":90,"times":1}`
 #[derive(Deserialize)]
 struct FaultBody {
     route: Option<String>,
@@ -131,6 +138,9 @@ struct FaultBody {
     ms: Option<u64>,
     #[serde(default)]
     report_committed_id: bool,
+    /// For `rate_limited`: `connection` (default) or `workspace`.
+    limit: Option<String>,
+    retry_after: Option<u64>,
     times: Option<u32>,
 }
 
@@ -143,6 +153,13 @@ async fn fault_add(State(c): Ctl, Json(b): Json<FaultBody>) -> Response {
             report_committed_id: b.report_committed_id,
         },
         "drop_connection" => FaultKind::DropConnection,
+        "rate_limited" => FaultKind::RateLimited {
+            limit: match b.limit.as_deref() {
+                Some("workspace") => RateLimit::Workspace,
+                _ => RateLimit::Connection,
+            },
+            retry_after_secs: b.retry_after.unwrap_or(1),
+        },
         other => return bad_request(format!("unknown fault kind {other}")),
     };
     let fault = Fault::on(b.route.as_deref().unwrap_or("*"), kind).times(b.times.unwrap_or(1));
@@ -188,6 +205,70 @@ async fn rate_limit(State(c): Ctl, Json(b): Json<RateLimitBody>) -> Response {
     }
     c.set_rate_limit(b.budget, Duration::from_secs_f64(b.window_seconds));
     ok(json!({"ok": true}))
+}
+
+/// `{"budget":5,"window_seconds":90}`, or `{}` for no workspace limit.
+#[derive(Deserialize)]
+struct WorkspaceRateLimitBody {
+    budget: Option<u32>,
+    window_seconds: Option<f64>,
+}
+
+async fn workspace_rate_limit(State(c): Ctl, Json(b): Json<WorkspaceRateLimitBody>) -> Response {
+    let limit = match (b.budget, b.window_seconds) {
+        (Some(budget), Some(w)) if w.is_finite() && w > 0.0 => {
+            Some((budget, Duration::from_secs_f64(w)))
+        }
+        (None, None) => None,
+        _ => {
+            return bad_request(
+                "workspace-rate-limit needs budget and a positive window_seconds, or neither",
+            )
+        }
+    };
+    c.set_workspace_rate_limit(limit);
+    ok(json!({"ok": true}))
+}
+
+#[derive(Deserialize)]
+struct ConnectionBody {
+    token: String,
+}
+
+async fn add_connection(State(c): Ctl, Json(b): Json<ConnectionBody>) -> Response {
+    c.add_connection(&b.token);
+    ok(json!({"ok": true}))
+}
+
+#[derive(Deserialize)]
+struct QueryLagBody {
+    seconds: f64,
+}
+
+async fn query_lag(State(c): Ctl, Json(b): Json<QueryLagBody>) -> Response {
+    if !(b.seconds.is_finite() && b.seconds >= 0.0) {
+        return bad_request("seconds must be a non-negative number");
+    }
+    c.set_query_lag(Duration::from_secs_f64(b.seconds));
+    ok(json!({"ok": true}))
+}
+
+/// `{"limit":1000,"used":990}`, `{"past_grace":true}` or `{}` (no limit).
+#[derive(Deserialize)]
+struct BlockLimitBody {
+    limit: Option<u64>,
+    used: Option<u64>,
+    #[serde(default)]
+    past_grace: bool,
+}
+
+async fn block_limit(State(c): Ctl, Json(b): Json<BlockLimitBody>) -> Response {
+    match (b.past_grace, b.limit) {
+        (true, _) => c.set_block_limit_past_grace(),
+        (false, Some(limit)) => c.set_block_limit(limit, b.used.unwrap_or(0)),
+        (false, None) => c.clear_block_limit(),
+    }
+    ok(json!({"ok": true, "used": c.blocks_used()}))
 }
 
 #[derive(Deserialize)]

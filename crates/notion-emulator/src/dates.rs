@@ -29,8 +29,15 @@ pub(crate) enum WrittenDate {
     Local(NaiveDateTime),
 }
 
-/// Parses the ISO 8601 forms Notion accepts in values and filters.
+/// Parses the ISO 8601 forms Notion accepts in values and filters. The date
+/// is always `YYYY-MM-DD` with every digit: Notion refuses `2022-7-10`
+/// (makenotion/notion-sdk-js#315).
 pub(crate) fn parse_written(s: &str) -> Option<WrittenDate> {
+    let day = s.get(..10)?.as_bytes();
+    let digits = |r: std::ops::Range<usize>| day[r].iter().all(u8::is_ascii_digit);
+    if !(digits(0..4) && day[4] == b'-' && digits(5..7) && day[7] == b'-' && digits(8..10)) {
+        return None;
+    }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(WrittenDate::Day(d));
     }
@@ -290,5 +297,7 @@ mod tests {
         assert_eq!(parse_written("tomorrow"), None);
         assert_eq!(parse_written("2026-13-01"), None);
         assert_eq!(parse_written(""), None);
+        assert_eq!(parse_written("2022-7-10"), None);
+        assert_eq!(parse_written("2022-07-1T10:00:00Z"), None);
     }
 }

@@ -1,24 +1,35 @@
-//! A stateful stand-in for the Notion API (2025-09-03 semantics; 2022-06-28
-//! and 2026-03-11 accepted) for tests, the demo and benchmarks.
+//! A stateful stand-in for the Notion API (2025-09-03 and 2026-03-11, each
+//! with its own shapes; 2022-06-28 for the old routes) for tests, the demo
+//! and benchmarks.
 //!
 //! [`Emulator::start`] serves `/v1/...` like `api.notion.com` on 127.0.0.1,
 //! plus test controls under `/_emulator/...`; [`EmulatorControl`] is the same
 //! control surface in-process. Behaviour follows
-//! `shared/reference/notion.md`: minute-rounded timestamps, Notion's error
-//! bodies and validation limits, a fixed-window rate limit in real time,
-//! trashed pages hidden from queries.
+//! `shared/reference/notion.md` and Notion's reference: minute-rounded
+//! timestamps, Notion's error bodies, the request validation Notion does
+//! (`rules/`), both rate limits in real time, trashed pages hidden from
+//! queries; as options, read-after-write lag and the Free plan's block limit.
 
 mod api;
+mod block_limit;
+mod blocks;
 mod clock;
 mod control;
 mod control_http;
 mod dates;
 mod error;
 mod ids;
+mod lag;
+mod params;
 mod query;
+mod rate_limit;
+mod render;
+mod rich_text;
+mod rules;
 mod schema;
 mod store;
 mod values;
+mod version;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -30,13 +41,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use control::{EmulatorControl, Fault, FaultKind, LoggedRequest};
-pub use error::ApiError;
+pub use error::{ApiError, RateLimit};
 pub use ids::normalize_id;
 pub use schema::{BOT_USER_ID, PERSON_USER_IDS};
-pub use store::ApiVersion;
+pub use version::ApiVersion;
 
 use clock::Clock;
-use control::{Inner, RateLimiter, Shared};
+use control::{Inner, Shared};
+use rate_limit::RateLimits;
 use store::Store;
 
 pub const DEFAULT_TOKEN: &str = "secret_emulator_token";
@@ -67,6 +79,9 @@ pub struct EmulatorConfig {
     pub rate_window: Duration,
     /// Fixed delay before answering each `/v1` request (benchmarks).
     pub latency: Duration,
+    /// How long a write stays out of (or stale in) query results, on the
+    /// emulator's clock; zero: none.
+    pub query_lag: Duration,
     /// `None`: an ephemeral port.
     pub port: Option<u16>,
 }
@@ -80,6 +95,7 @@ impl Default for EmulatorConfig {
             rate_limit: 180,
             rate_window: Duration::from_secs(60),
             latency: Duration::ZERO,
+            query_lag: Duration::ZERO,
             port: None,
         }
     }
@@ -140,19 +156,23 @@ impl Emulator {
 
 fn initial_state(config: &EmulatorConfig) -> Inner {
     let clock = Clock::default();
+    let mut store = Store::new(
+        config.database_id.clone(),
+        config.data_source_id.clone(),
+        clock.now(),
+    );
+    store
+        .lag
+        .set(chrono::Duration::from_std(config.query_lag).unwrap_or(chrono::Duration::MAX));
     Inner {
-        store: Store::new(
-            config.database_id.clone(),
-            config.data_source_id.clone(),
-            clock.now(),
-        ),
+        store,
         clock,
-        limiter: RateLimiter::new(config.rate_limit, config.rate_window),
+        limits: RateLimits::new(config.rate_limit, config.rate_window),
         latency: config.latency,
         faults: Vec::new(),
         log: Vec::new(),
         rate_limited: 0,
-        token: config.token.clone(),
+        tokens: vec![config.token.clone()],
     }
 }
 

@@ -22,6 +22,9 @@ struct Args {
     /// Fixed delay before each API answer.
     #[arg(long, env = "NOTION_EMULATOR_LATENCY_MS", default_value_t = 0)]
     latency_ms: u64,
+    /// How long a written page stays missing or stale in query results.
+    #[arg(long, env = "NOTION_EMULATOR_QUERY_LAG_MS", default_value_t = 0)]
+    query_lag_ms: u64,
 }
 
 #[tokio::main]
@@ -36,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         rate_limit: args.rate_limit,
         rate_window: Duration::from_secs(args.rate_window_secs.max(1)),
         latency: Duration::from_millis(args.latency_ms),
+        query_lag: Duration::from_millis(args.query_lag_ms),
         ..EmulatorConfig::from_env()?
     };
     let running = Emulator::start(config).await?;

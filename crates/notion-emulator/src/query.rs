@@ -4,13 +4,16 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::dates::{compare, DateOp, StoredDate};
+use crate::dates::{compare, StoredDate};
 use crate::error::{show, ApiError};
+use crate::rich_text::plain_text;
+use crate::rules::conditions::{Condition, DateCondition, NumberOp, SelectOp, TextOp};
+use crate::rules::filter::{Filter, Timestamp};
 use crate::schema::PropertySchema;
 use crate::store::{Page, Store};
-use crate::values::{find_property, plain_text};
+use crate::values::find_property;
 
 pub(crate) const MAX_PAGE_SIZE: usize = 100;
 
@@ -69,24 +72,33 @@ pub(crate) fn paginate<'a, T>(
     Ok((&items[start..end], next))
 }
 
-/// Runs `filter` and `sorts` over the store's non-trashed pages.
-pub(crate) fn run_query<'a>(store: &'a Store, body: &Value) -> Result<Vec<&'a Page>, ApiError> {
-    let filter = body.get("filter").filter(|f| !f.is_null());
+/// Runs `filter` and `sorts` over the store's pages as queries see them at
+/// `now` (see `lag.rs`): live ones, or with `in_trash: true` the trashed
+/// ones; `is_archived: true` selects Notion's archive, which the emulator
+/// never fills. The filter is checked first, so a bad one fails even when
+/// there is nothing to read.
+pub(crate) fn run_query<'a>(
+    store: &'a Store,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> Result<Vec<&'a Page>, ApiError> {
+    let filter = match body.get("filter").filter(|f| !f.is_null()) {
+        Some(f) => Some(crate::rules::filter::parse(&store.schema, f)?),
+        None => None,
+    };
     let sorts = parse_sorts(&store.schema, body.get("sorts"))?;
-    if let Some(f) = filter {
-        // Validate once even with no pages, so bad filters always fail.
-        check_filter(&store.schema, f, "body.filter")?;
+    let flag = |key: &str| body.get(key).and_then(Value::as_bool).unwrap_or(false);
+    if flag("is_archived") {
+        return Ok(Vec::new());
     }
-    let mut out = Vec::new();
-    for page in store.pages.iter().filter(|p| !p.in_trash) {
-        let keep = match filter {
-            Some(f) => matches(&store.schema, f, page)?,
-            None => true,
-        };
-        if keep {
-            out.push(page);
-        }
-    }
+    let trash = flag("in_trash") || flag("archived");
+    let mut out: Vec<&Page> = store
+        .pages
+        .iter()
+        .filter_map(|p| store.lag.view(p, now))
+        .filter(|p| p.in_trash == trash)
+        .filter(|p| filter.as_ref().is_none_or(|f| matches(&store.schema, f, p)))
+        .collect();
     out.sort_by(|a, b| compare_pages(&store.schema, &sorts, a, b));
     Ok(out)
 }
@@ -223,242 +235,112 @@ fn compare_pages(schema: &[PropertySchema], sorts: &[Sort], a: &Page, b: &Page) 
     a.id.cmp(&b.id)
 }
 
-/// Filter structure checks independent of any page.
-fn check_filter(schema: &[PropertySchema], f: &Value, path: &str) -> Result<(), ApiError> {
-    for key in ["and", "or"] {
-        if let Some(list) = f.get(key) {
-            let items = list.as_array().ok_or_else(|| {
-                ApiError::body_validation(format!(
-                    "{path}.{key} should be an array, instead was `{}`",
-                    show(list)
-                ))
-            })?;
-            for (i, sub) in items.iter().enumerate() {
-                check_filter(schema, sub, &format!("{path}.{key}[{i}]"))?;
-            }
-            return Ok(());
+/// Whether `page` passes a checked filter.
+fn matches(schema: &[PropertySchema], f: &Filter, page: &Page) -> bool {
+    match f {
+        Filter::And(all) => all.iter().all(|sub| matches(schema, sub, page)),
+        Filter::Or(any) => any.iter().any(|sub| matches(schema, sub, page)),
+        Filter::Timestamp(Timestamp::Created, c) => {
+            date_matches(*c, Some(page.created_time.into()))
         }
-    }
-    if let Some(p) = f.get("property").and_then(Value::as_str) {
-        if find_property(schema, p).is_none() {
-            return Err(ApiError::validation(format!(
-                "Could not find property with name or id: {p}"
-            )));
+        Filter::Timestamp(Timestamp::LastEdited, c) => {
+            date_matches(*c, Some(page.last_edited_time.into()))
         }
-        return Ok(());
-    }
-    match f.get("timestamp").and_then(Value::as_str) {
-        Some("created_time" | "last_edited_time") => Ok(()),
-        _ => Err(ApiError::body_validation(format!(
-            "{path}.property should be defined, instead was `undefined`"
-        ))),
+        Filter::Property(idx, condition) => {
+            let prop = &schema[*idx];
+            let stored = page.values.get(&prop.id).unwrap_or(&Value::Null);
+            condition_matches(condition, prop.type_name.as_str(), stored, page)
+        }
     }
 }
 
-fn matches(schema: &[PropertySchema], f: &Value, page: &Page) -> Result<bool, ApiError> {
-    if let Some(items) = f.get("and").and_then(Value::as_array) {
-        for sub in items {
-            if !matches(schema, sub, page)? {
-                return Ok(false);
-            }
+fn condition_matches(condition: &Condition, type_name: &str, stored: &Value, page: &Page) -> bool {
+    match condition {
+        Condition::Text(op) => {
+            let text = match type_name {
+                "title" | "rich_text" => plain_text(stored),
+                _ => stored.as_str().unwrap_or_default().to_string(),
+            };
+            text_matches(op, &text)
         }
-        return Ok(true);
-    }
-    if let Some(items) = f.get("or").and_then(Value::as_array) {
-        for sub in items {
-            if matches(schema, sub, page)? {
-                return Ok(true);
-            }
+        Condition::Number(op) => number_matches(*op, stored.as_f64()),
+        Condition::Checkbox { equals } => stored.as_bool().unwrap_or(false) == *equals,
+        Condition::Select(op) => {
+            let name = stored.get("name").and_then(Value::as_str);
+            set_matches(op, name.into_iter().collect())
         }
-        return Ok(false);
+        Condition::MultiSelect(op) => set_matches(op, listed(stored, "name")),
+        Condition::People(op) => set_matches(op, listed(stored, "id")),
+        Condition::Date(c) => {
+            let value = match type_name {
+                "created_time" => Some(page.created_time.into()),
+                "last_edited_time" => Some(page.last_edited_time.into()),
+                _ => stored
+                    .get("start")
+                    .and_then(Value::as_str)
+                    .and_then(StoredDate::parse),
+            };
+            date_matches(*c, value)
+        }
     }
-    if let Some(ts) = f.get("timestamp").and_then(Value::as_str) {
-        let at = if ts == "created_time" {
-            page.created_time
-        } else {
-            page.last_edited_time
-        };
-        let cond = f.get(ts).unwrap_or(&Value::Null);
-        return date_condition(ts, cond, Some(StoredDate::from(at)));
-    }
-    let name = f
-        .get("property")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let idx = find_property(schema, name).ok_or_else(|| {
-        ApiError::validation(format!("Could not find property with name or id: {name}"))
-    })?;
-    let prop = &schema[idx];
-    let stored = page.values.get(&prop.id).cloned().unwrap_or(Value::Null);
-    let type_name = prop.type_name.as_str();
-    let (filter_type, cond) = f
-        .as_object()
-        .and_then(|o| {
-            o.iter()
-                .find(|(k, _)| k.as_str() != "property" && k.as_str() != "type")
+}
+
+/// The `key` of every object in a stored array (option names, user ids).
+fn listed<'a>(stored: &'a Value, key: &str) -> Vec<&'a str> {
+    stored
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| o.get(key).and_then(Value::as_str))
+                .collect()
         })
-        .map(|(k, v)| (k.as_str(), v))
-        .ok_or_else(|| {
-            ApiError::body_validation(format!(
-                "body.filter.{type_name} should be defined, instead was `undefined`"
-            ))
-        })?;
-    let text_like = ["title", "rich_text", "phone_number", "url", "email"];
-    let compatible = filter_type == type_name
-        || (text_like.contains(&filter_type) && text_like.contains(&type_name))
-        || (filter_type == "date" && matches!(type_name, "created_time" | "last_edited_time"));
-    if !compatible {
-        // Notion's wording, property *type* first (seen in real 400s).
-        return Err(ApiError::validation(format!(
-            "The property type in the database does not match the property type of the filter provided: database property {type_name} does not match filter {filter_type}"
-        )));
-    }
-    match type_name {
-        "number" => number_condition(cond, stored.as_f64()),
-        "title" | "rich_text" => {
-            text_condition(cond, Some(plain_text(&stored)).filter(|s| !s.is_empty()))
-        }
-        "phone_number" | "url" | "email" => {
-            text_condition(cond, stored.as_str().map(str::to_string))
-        }
-        "checkbox" => {
-            let v = stored.as_bool().unwrap_or(false);
-            Ok(match (cond.get("equals"), cond.get("does_not_equal")) {
-                (Some(e), _) => Some(v) == e.as_bool(),
-                (_, Some(n)) => Some(v) != n.as_bool(),
-                _ => return Err(unsupported_condition(cond)),
-            })
-        }
-        "select" | "status" => {
-            let v = stored
-                .get("name")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            text_condition(cond, v)
-        }
-        "multi_select" => {
-            let names: Vec<&str> = stored
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|o| o.get("name").and_then(Value::as_str))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok(
-                if let Some(c) = cond.get("contains").and_then(Value::as_str) {
-                    names.contains(&c)
-                } else if let Some(c) = cond.get("does_not_contain").and_then(Value::as_str) {
-                    !names.contains(&c)
-                } else if cond.get("is_empty").is_some() {
-                    names.is_empty()
-                } else if cond.get("is_not_empty").is_some() {
-                    !names.is_empty()
-                } else {
-                    return Err(unsupported_condition(cond));
-                },
-            )
-        }
-        "date" => {
-            let v = stored
-                .get("start")
-                .and_then(Value::as_str)
-                .and_then(StoredDate::parse);
-            date_condition(name, cond, v)
-        }
-        "created_time" => date_condition(name, cond, Some(page.created_time.into())),
-        "last_edited_time" => date_condition(name, cond, Some(page.last_edited_time.into())),
-        other => Err(ApiError::validation(format!(
-            "Filtering on {other} properties is not supported by the emulator."
-        ))),
+        .unwrap_or_default()
+}
+
+/// Notion compares text case-insensitively, except `equals`.
+fn text_matches(op: &TextOp, v: &str) -> bool {
+    let lower = v.to_lowercase();
+    match op {
+        TextOp::Equals(s) => v == s,
+        TextOp::DoesNotEqual(s) => v != s,
+        TextOp::Contains(s) => lower.contains(&s.to_lowercase()),
+        TextOp::DoesNotContain(s) => !lower.contains(&s.to_lowercase()),
+        TextOp::StartsWith(s) => lower.starts_with(&s.to_lowercase()),
+        TextOp::EndsWith(s) => lower.ends_with(&s.to_lowercase()),
+        TextOp::IsEmpty => v.is_empty(),
+        TextOp::IsNotEmpty => !v.is_empty(),
     }
 }
 
-fn unsupported_condition(cond: &Value) -> ApiError {
-    ApiError::validation(format!(
-        "body failed validation: unsupported filter condition `{}`.",
-        show(cond)
-    ))
+fn number_matches(op: NumberOp, v: Option<f64>) -> bool {
+    match (op, v) {
+        (NumberOp::IsEmpty, v) => v.is_none(),
+        (NumberOp::IsNotEmpty, v) => v.is_some(),
+        (NumberOp::DoesNotEqual(_), None) => true,
+        (_, None) => false,
+        (NumberOp::Equals(n), Some(v)) => v == n,
+        (NumberOp::DoesNotEqual(n), Some(v)) => v != n,
+        (NumberOp::GreaterThan(n), Some(v)) => v > n,
+        (NumberOp::LessThan(n), Some(v)) => v < n,
+        (NumberOp::GreaterThanOrEqualTo(n), Some(v)) => v >= n,
+        (NumberOp::LessThanOrEqualTo(n), Some(v)) => v <= n,
+    }
 }
 
-fn number_condition(cond: &Value, v: Option<f64>) -> Result<bool, ApiError> {
-    let Some((op, arg)) = cond.as_object().and_then(|o| o.iter().next()) else {
-        return Err(unsupported_condition(cond));
-    };
-    if op == "is_empty" {
-        return Ok(v.is_none());
+/// `Is`: the value (select) or one of the values (multi-select, people).
+fn set_matches(op: &SelectOp, values: Vec<&str>) -> bool {
+    match op {
+        SelectOp::Is(s) => values.contains(&s.as_str()),
+        SelectOp::IsNot(s) => !values.contains(&s.as_str()),
+        SelectOp::IsEmpty => values.is_empty(),
+        SelectOp::IsNotEmpty => !values.is_empty(),
     }
-    if op == "is_not_empty" {
-        return Ok(v.is_some());
-    }
-    let arg = arg.as_f64().ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "body.filter.number.{op} should be a number, instead was `{}`",
-            show(arg)
-        ))
-    })?;
-    let Some(v) = v else {
-        return Ok(op == "does_not_equal");
-    };
-    Ok(match op.as_str() {
-        "equals" => v == arg,
-        "does_not_equal" => v != arg,
-        "greater_than" => v > arg,
-        "greater_than_or_equal_to" => v >= arg,
-        "less_than" => v < arg,
-        "less_than_or_equal_to" => v <= arg,
-        _ => return Err(unsupported_condition(cond)),
-    })
 }
 
-fn text_condition(cond: &Value, v: Option<String>) -> Result<bool, ApiError> {
-    let Some((op, arg)) = cond.as_object().and_then(|o| o.iter().next()) else {
-        return Err(unsupported_condition(cond));
-    };
-    if op == "is_empty" {
-        return Ok(v.is_none());
+fn date_matches(c: DateCondition, v: Option<StoredDate>) -> bool {
+    match c {
+        DateCondition::IsEmpty => v.is_none(),
+        DateCondition::IsNotEmpty => v.is_some(),
+        DateCondition::Compare(op, bound) => v.is_some_and(|value| compare(op, value, bound)),
     }
-    if op == "is_not_empty" {
-        return Ok(v.is_some());
-    }
-    let arg = arg.as_str().ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "body.filter.{op} should be a string, instead was `{}`",
-            show(arg)
-        ))
-    })?;
-    let v = v.unwrap_or_default();
-    Ok(match op.as_str() {
-        "equals" => v == arg,
-        "does_not_equal" => v != arg,
-        "contains" => v.to_lowercase().contains(&arg.to_lowercase()),
-        "does_not_contain" => !v.to_lowercase().contains(&arg.to_lowercase()),
-        "starts_with" => v.to_lowercase().starts_with(&arg.to_lowercase()),
-        "ends_with" => v.to_lowercase().ends_with(&arg.to_lowercase()),
-        _ => return Err(unsupported_condition(cond)),
-    })
-}
-
-/// A date condition on a value (`None`: the date is empty). Bounds are read
-/// like values: offsets and `Z` as written, bare date-times as UTC.
-fn date_condition(name: &str, cond: &Value, v: Option<StoredDate>) -> Result<bool, ApiError> {
-    let Some((op, arg)) = cond.as_object().and_then(|o| o.iter().next()) else {
-        return Err(unsupported_condition(cond));
-    };
-    if op == "is_empty" {
-        return Ok(v.is_none());
-    }
-    if op == "is_not_empty" {
-        return Ok(v.is_some());
-    }
-    let Some(date_op) = DateOp::parse(op) else {
-        return Err(unsupported_condition(&json!({op: arg})));
-    };
-    let bound = arg.as_str().and_then(StoredDate::parse).ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "body.filter.{name}.{op} should be a valid ISO 8601 date string, instead was `{}`",
-            show(arg)
-        ))
-    })?;
-    Ok(v.is_some_and(|value| compare(date_op, value, bound)))
 }

@@ -5,44 +5,17 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use crate::clock::{format_exact_timestamp, format_timestamp, round_to_minute};
+use crate::block_limit::BlockQuota;
+use crate::blocks::{validate_children, NewBlock};
+use crate::clock::round_to_minute;
 use crate::error::{show, ApiError};
-use crate::ids::{new_id, normalize_id, undashed};
-use crate::schema::{
-    default_schema, user_object, user_stub, PropertySchema, BOT_USER_ID, PERSON_USER_IDS,
-};
-use crate::values::{empty_value, plain_text, rich_text, validate_property_writes, MAX_ARRAY};
-
-/// More block elements than this in one request is a validation error.
-pub(crate) const MAX_BLOCK_ELEMENTS: usize = 1000;
-
-/// The `Notion-Version` semantics a request asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    /// Databases hold properties directly; page parents are `database_id`.
-    V2022_06_28,
-    /// Databases hold data sources (the current default).
-    V2025_09_03,
-    /// Like 2025-09-03, but `archived` is gone in favour of `in_trash`.
-    V2026_03_11,
-}
-
-impl ApiVersion {
-    pub fn parse(header: &str) -> Option<Self> {
-        match header.trim() {
-            "2022-06-28" => Some(Self::V2022_06_28),
-            "2025-09-03" => Some(Self::V2025_09_03),
-            "2026-03-11" => Some(Self::V2026_03_11),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn has_archived(self) -> bool {
-        self != Self::V2026_03_11
-    }
-}
+use crate::ids::{new_id, normalize_id};
+use crate::lag::QueryLag;
+use crate::rules::links;
+use crate::schema::{default_schema, PropertySchema, BOT_USER_ID};
+use crate::values::validate_property_writes;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Page {
@@ -85,30 +58,11 @@ pub(crate) struct Store {
     /// Children by parent (page or block) id, in order.
     pub blocks: HashMap<String, Vec<Block>>,
     pub shared: bool,
+    /// What queries see of recent writes (an emulator option).
+    pub lag: QueryLag,
+    /// The Free plan's block limit (off: a paid workspace).
+    pub quota: BlockQuota,
     next_seq: u64,
-}
-
-/// Where Notion's page and database URLs point (2026 recordings; older ones
-/// used `https://www.notion.so`).
-const APP_URL: &str = "https://app.notion.com/p";
-
-fn workspace_parent() -> Value {
-    json!({"type": "workspace", "workspace": true})
-}
-
-/// Minute-rounded `...Z`, as pages, blocks and data sources show times.
-fn minute(t: DateTime<Utc>) -> String {
-    format_timestamp(round_to_minute(t))
-}
-
-fn rich_text_plain(content: &str) -> Value {
-    json!([{
-        "type": "text",
-        "text": {"content": content, "link": null},
-        "annotations": {"bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"},
-        "plain_text": content,
-        "href": null
-    }])
 }
 
 impl Store {
@@ -123,6 +77,8 @@ impl Store {
             pages: Vec::new(),
             blocks: HashMap::new(),
             shared: true,
+            lag: QueryLag::default(),
+            quota: BlockQuota::default(),
             next_seq: 1,
         }
     }
@@ -178,226 +134,6 @@ impl Store {
         Err(ApiError::not_found("block", &id))
     }
 
-    // ---------- renderers ----------
-    //
-    // Key sets and their order follow real 2025-09-03 responses recorded in
-    // ramnes/notion-sdk-py `tests/cassettes/` (2026-07 recordings); see
-    // tests/js/fixtures/README.md for the exact files.
-
-    /// `GET /v1/databases/{id}`. From 2025-09-03 a database is a container:
-    /// no `created_by`/`last_edited_by`, unrounded `+00:00` timestamps and
-    /// `data_sources` instead of `properties`.
-    pub fn render_database(&self, version: ApiVersion) -> Value {
-        if version == ApiVersion::V2022_06_28 {
-            return self.render_database_2022();
-        }
-        let mut m = Map::new();
-        m.insert("object".into(), json!("database"));
-        m.insert("id".into(), json!(self.database_id));
-        m.insert("title".into(), rich_text_plain(&self.title));
-        m.insert("description".into(), json!([]));
-        m.insert("parent".into(), workspace_parent());
-        m.insert("is_inline".into(), json!(false));
-        m.insert("in_trash".into(), json!(false));
-        m.insert("is_locked".into(), json!(false));
-        m.insert(
-            "created_time".into(),
-            json!(format_exact_timestamp(self.created_time)),
-        );
-        m.insert(
-            "last_edited_time".into(),
-            json!(format_exact_timestamp(self.schema_edited_time)),
-        );
-        m.insert(
-            "data_sources".into(),
-            json!([{"id": self.data_source_id, "name": self.title}]),
-        );
-        m.insert("icon".into(), Value::Null);
-        m.insert("cover".into(), Value::Null);
-        m.insert("url".into(), json!(self.database_url()));
-        m.insert("public_url".into(), Value::Null);
-        if version.has_archived() {
-            m.insert("archived".into(), json!(false));
-        }
-        Value::Object(m)
-    }
-
-    /// The 2022-06-28 shape: the database carries the schema itself.
-    fn render_database_2022(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("object".into(), json!("database"));
-        m.insert("id".into(), json!(self.database_id));
-        m.insert("cover".into(), Value::Null);
-        m.insert("icon".into(), Value::Null);
-        m.insert("created_time".into(), json!(minute(self.created_time)));
-        m.insert("created_by".into(), user_stub(PERSON_USER_IDS[0]));
-        m.insert("last_edited_by".into(), user_stub(PERSON_USER_IDS[0]));
-        m.insert(
-            "last_edited_time".into(),
-            json!(minute(self.schema_edited_time)),
-        );
-        m.insert("title".into(), rich_text_plain(&self.title));
-        m.insert("description".into(), json!([]));
-        m.insert("is_inline".into(), json!(false));
-        m.insert("properties".into(), self.render_schema());
-        m.insert("parent".into(), workspace_parent());
-        m.insert("url".into(), json!(self.database_url()));
-        m.insert("public_url".into(), Value::Null);
-        m.insert("archived".into(), json!(false));
-        m.insert("in_trash".into(), json!(false));
-        m.insert("is_locked".into(), json!(false));
-        Value::Object(m)
-    }
-
-    fn render_schema(&self) -> Value {
-        Value::Object(
-            self.schema
-                .iter()
-                .map(|p| (p.name.clone(), p.to_json()))
-                .collect(),
-        )
-    }
-
-    pub fn render_data_source(&self, version: ApiVersion) -> Value {
-        let mut m = Map::new();
-        m.insert("object".into(), json!("data_source"));
-        m.insert("id".into(), json!(self.data_source_id));
-        m.insert("cover".into(), Value::Null);
-        m.insert("icon".into(), Value::Null);
-        m.insert("created_time".into(), json!(minute(self.created_time)));
-        m.insert("created_by".into(), user_stub(PERSON_USER_IDS[0]));
-        m.insert("last_edited_by".into(), user_stub(PERSON_USER_IDS[0]));
-        m.insert(
-            "last_edited_time".into(),
-            json!(minute(self.schema_edited_time)),
-        );
-        m.insert("title".into(), rich_text_plain(&self.title));
-        m.insert("description".into(), json!([]));
-        m.insert("is_inline".into(), json!(false));
-        m.insert("properties".into(), self.render_schema());
-        m.insert(
-            "parent".into(),
-            json!({"type": "database_id", "database_id": self.database_id}),
-        );
-        m.insert("database_parent".into(), workspace_parent());
-        m.insert("url".into(), json!(self.database_url()));
-        m.insert("public_url".into(), Value::Null);
-        m.insert("in_trash".into(), json!(false));
-        if version.has_archived() {
-            m.insert("archived".into(), json!(false));
-        }
-        Value::Object(m)
-    }
-
-    pub fn render_page(&self, page: &Page, version: ApiVersion) -> Value {
-        let mut props = Map::new();
-        for p in &self.schema {
-            let value = match p.type_name.as_str() {
-                "created_time" => json!(format_timestamp(page.created_time)),
-                "last_edited_time" => json!(format_timestamp(page.last_edited_time)),
-                "created_by" => {
-                    user_object(&page.created_by).unwrap_or_else(|| user_stub(&page.created_by))
-                }
-                "last_edited_by" => user_object(&page.last_edited_by)
-                    .unwrap_or_else(|| user_stub(&page.last_edited_by)),
-                "formula" => json!({"type": "string", "string": null}),
-                "rollup" => json!({"type": "number", "number": null, "function": "count"}),
-                "unique_id" => json!({"prefix": null, "number": page.seq}),
-                other => page
-                    .values
-                    .get(&p.id)
-                    .cloned()
-                    .unwrap_or_else(|| empty_value(other)),
-            };
-            let mut v = Map::new();
-            v.insert("id".into(), json!(p.id));
-            v.insert("type".into(), json!(p.type_name));
-            v.insert(p.type_name.clone(), value);
-            props.insert(p.name.clone(), Value::Object(v));
-        }
-        let parent = if version == ApiVersion::V2022_06_28 {
-            json!({"type": "database_id", "database_id": self.database_id})
-        } else {
-            json!({"type": "data_source_id", "data_source_id": self.data_source_id, "database_id": self.database_id})
-        };
-        let mut m = Map::new();
-        m.insert("object".into(), json!("page"));
-        m.insert("id".into(), json!(page.id));
-        m.insert(
-            "created_time".into(),
-            json!(format_timestamp(page.created_time)),
-        );
-        m.insert(
-            "last_edited_time".into(),
-            json!(format_timestamp(page.last_edited_time)),
-        );
-        m.insert("created_by".into(), user_stub(&page.created_by));
-        m.insert("last_edited_by".into(), user_stub(&page.last_edited_by));
-        m.insert("cover".into(), Value::Null);
-        m.insert("icon".into(), Value::Null);
-        m.insert("parent".into(), parent);
-        m.insert("in_trash".into(), json!(page.in_trash));
-        // Notion's separate "archive" (not trash); the API cannot set it here.
-        m.insert("is_archived".into(), json!(false));
-        m.insert("is_locked".into(), json!(false));
-        m.insert("properties".into(), Value::Object(props));
-        m.insert("url".into(), json!(self.page_url(page)));
-        m.insert("public_url".into(), Value::Null);
-        if version.has_archived() {
-            m.insert("archived".into(), json!(page.in_trash));
-        }
-        Value::Object(m)
-    }
-
-    fn database_url(&self) -> String {
-        format!("{APP_URL}/{}", undashed(&self.database_id))
-    }
-
-    fn page_url(&self, page: &Page) -> String {
-        let title = self
-            .schema
-            .iter()
-            .find(|p| p.type_name == "title")
-            .and_then(|p| page.values.get(&p.id))
-            .map(plain_text)
-            .unwrap_or_default();
-        let slug: String = title
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-            .join("-");
-        if slug.is_empty() {
-            format!("{APP_URL}/{}", undashed(&page.id))
-        } else {
-            format!("{APP_URL}/{slug}-{}", undashed(&page.id))
-        }
-    }
-
-    pub fn render_block(&self, block: &Block, version: ApiVersion) -> Value {
-        let parent = if block.parent_is_page {
-            json!({"type": "page_id", "page_id": block.parent_id})
-        } else {
-            json!({"type": "block_id", "block_id": block.parent_id})
-        };
-        let at = json!(format_timestamp(block.created_time));
-        let mut m = Map::new();
-        m.insert("object".into(), json!("block"));
-        m.insert("id".into(), json!(block.id));
-        m.insert("parent".into(), parent);
-        m.insert("created_time".into(), at.clone());
-        m.insert("last_edited_time".into(), at);
-        m.insert("created_by".into(), user_stub(&block.created_by));
-        m.insert("last_edited_by".into(), user_stub(&block.created_by));
-        m.insert("has_children".into(), json!(block.has_children));
-        m.insert("in_trash".into(), json!(false));
-        m.insert("type".into(), json!(block.type_name));
-        m.insert(block.type_name.clone(), block.content.clone());
-        if version.has_archived() {
-            m.insert("archived".into(), json!(false));
-        }
-        Value::Object(m)
-    }
-
     // ---------- writes ----------
 
     /// Creates a page from a `POST /v1/pages` body; returns its id.
@@ -429,11 +165,15 @@ impl Store {
         let properties = body.get("properties").unwrap_or(&empty);
         let mut schema = self.schema.clone();
         let writes = validate_property_writes(&mut schema, properties)?;
-        let id = new_id();
         let children = match body.get("children") {
-            Some(c) => Some(validate_children(c, "body.children")?),
-            None => None,
+            Some(c) => validate_children(c, "body.children")?,
+            None => Vec::new(),
         };
+        links::check(body)?;
+        // The page is a block too.
+        let blocks = 1 + children.iter().map(NewBlock::count).sum::<usize>();
+        self.charge_blocks(author, blocks, now)?;
+        let id = new_id();
         let at = round_to_minute(now);
         let page = Page {
             id: id.clone(),
@@ -447,11 +187,24 @@ impl Store {
         };
         self.next_seq += 1;
         self.schema = schema;
+        self.lag.before_write(&id, None, now);
         self.pages.push(page);
-        if let Some(children) = children {
-            self.insert_blocks(&id, true, children, now, author);
-        }
+        self.insert_blocks(&id, true, None, children, now, author);
         Ok(id)
+    }
+
+    /// Blocks written through the API count against the Free plan's limit
+    /// (a person's edits in the emulator are not charged).
+    fn charge_blocks(
+        &mut self,
+        author: &str,
+        blocks: usize,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        if author == API_AUTHOR {
+            self.quota.charge(blocks as u64, now)?;
+        }
+        Ok(())
     }
 
     /// Applies a `PATCH /v1/pages/{id}` body.
@@ -486,7 +239,10 @@ impl Store {
             Some(p) => validate_property_writes(&mut schema, p)?,
             None => Vec::new(),
         };
+        links::check(body)?;
         self.schema = schema;
+        self.lag
+            .before_write(&self.pages[idx].id, Some(&self.pages[idx]), now);
         let page = &mut self.pages[idx];
         page.values.extend(writes);
         if let Some(t) = trash {
@@ -511,6 +267,8 @@ impl Store {
             ApiError::body_validation("body.children should be defined, instead was `undefined`")
         })?;
         let children = validate_children(children, "body.children")?;
+        links::check(body)?;
+        let at = self.insert_position(&id, body)?;
         if let Some(page) = self.pages.iter().find(|p| p.id == id) {
             if page.in_trash {
                 return Err(ApiError::validation(
@@ -518,20 +276,65 @@ impl Store {
                 ));
             }
         }
-        let ids = self.insert_blocks(&id, is_page, children, now, author);
+        self.charge_blocks(author, children.iter().map(NewBlock::count).sum(), now)?;
+        let ids = self.insert_blocks(&id, is_page, at, children, now, author);
         // Appending edits the page: its last_edited_time moves.
         let page_id = if is_page {
             Some(id.clone())
         } else {
             self.page_of_block(&id)
         };
-        if let Some(pid) = page_id {
-            if let Some(page) = self.pages.iter_mut().find(|p| p.id == pid) {
-                page.last_edited_time = round_to_minute(now);
-                page.last_edited_by = author.to_string();
-            }
+        if let Some(idx) = page_id.and_then(|pid| self.pages.iter().position(|p| p.id == pid)) {
+            self.lag
+                .before_write(&self.pages[idx].id, Some(&self.pages[idx]), now);
+            let page = &mut self.pages[idx];
+            page.last_edited_time = round_to_minute(now);
+            page.last_edited_by = author.to_string();
         }
         Ok(ids)
+    }
+
+    /// Where an append goes among `parent`'s children: `position` (`end`,
+    /// the default; `start`; `after_block`), or before 2026-03-11 the flat
+    /// `after` block id. `None`: at the end.
+    fn insert_position(&self, parent: &str, body: &Value) -> Result<Option<usize>, ApiError> {
+        let position = body.get("position");
+        let after = match position.and_then(|p| p.get("type")).and_then(Value::as_str) {
+            None if position.is_some() => {
+                return Err(ApiError::should_be(
+                    "body.position.type",
+                    &crate::error::one_of(&["after_block", "start", "end"]),
+                    None,
+                ))
+            }
+            Some("end") => return Ok(None),
+            Some("start") => return Ok(Some(0)),
+            Some("after_block") => position
+                .and_then(|p| p.get("after_block"))
+                .and_then(|a| a.get("id"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    ApiError::should_be("body.position.after_block.id", "defined", None)
+                })?,
+            Some(other) => {
+                return Err(ApiError::should_be(
+                    "body.position.type",
+                    &crate::error::one_of(&["after_block", "start", "end"]),
+                    Some(&json!(other)),
+                ))
+            }
+            None => match body.get("after").and_then(Value::as_str) {
+                Some(after) => after,
+                None => return Ok(None),
+            },
+        };
+        let after = normalize_id(after).unwrap_or_else(|| after.to_string());
+        let siblings = self.blocks.get(parent).map(Vec::as_slice).unwrap_or(&[]);
+        siblings
+            .iter()
+            .position(|b| b.id == after)
+            .map(|i| Some(i + 1))
+            .ok_or_else(|| ApiError::not_found("block", &after))
     }
 
     fn page_of_block(&self, block_id: &str) -> Option<String> {
@@ -545,15 +348,19 @@ impl Store {
         }
     }
 
+    /// Inserts `children` under `parent`, the first at index `at` (`None`:
+    /// at the end); returns their ids.
     fn insert_blocks(
         &mut self,
         parent: &str,
         parent_is_page: bool,
+        at: Option<usize>,
         children: Vec<NewBlock>,
         now: DateTime<Utc>,
         author: &str,
     ) -> Vec<String> {
         let mut ids = Vec::with_capacity(children.len());
+        let mut next = at;
         for child in children {
             let id = new_id();
             let block = Block {
@@ -566,14 +373,18 @@ impl Store {
                 created_by: author.to_string(),
                 has_children: !child.children.is_empty(),
             };
-            self.blocks
-                .entry(parent.to_string())
-                .or_default()
-                .push(block);
-            self.insert_blocks(&id, false, child.children, now, author);
+            let siblings = self.blocks.entry(parent.to_string()).or_default();
+            match next {
+                Some(i) if i <= siblings.len() => {
+                    siblings.insert(i, block);
+                    next = Some(i + 1);
+                }
+                _ => siblings.push(block),
+            }
+            self.insert_blocks(&id, false, None, child.children, now, author);
             ids.push(id);
         }
-        if !parent_is_page {
+        if !parent_is_page && !ids.is_empty() {
             if let Some(b) = self.blocks.values_mut().flatten().find(|b| b.id == parent) {
                 b.has_children = true;
             }
@@ -584,7 +395,7 @@ impl Store {
     /// Moves a block (and what it holds) out of its parent's children, as
     /// Notion's trash does.
     pub fn delete_block(&mut self, raw_id: &str) -> Result<Block, ApiError> {
-        let id = crate::ids::normalize_id(raw_id).ok_or_else(|| ApiError::not_found("block", raw_id))?;
+        let id = normalize_id(raw_id).ok_or_else(|| ApiError::not_found("block", raw_id))?;
         for blocks in self.blocks.values_mut() {
             if let Some(i) = blocks.iter().position(|b| b.id == id) {
                 return Ok(blocks.remove(i));
@@ -680,172 +491,6 @@ fn invalid_path_id(param: &str, raw: &str) -> ApiError {
         "path failed validation: path.{param} should be a valid uuid, instead was `{}`.",
         show(&json!(raw))
     ))
-}
-
-/// A block to insert, already in read shape.
-#[derive(Debug, Clone)]
-pub(crate) struct NewBlock {
-    type_name: String,
-    content: Value,
-    children: Vec<NewBlock>,
-}
-
-const TEXT_BLOCK_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "to_do",
-    "quote",
-    "callout",
-    "toggle",
-    "code",
-];
-
-/// Validates a `children` array: <= 100 per array, <= 1000 elements overall.
-pub(crate) fn validate_children(children: &Value, path: &str) -> Result<Vec<NewBlock>, ApiError> {
-    let total = count_blocks(children);
-    if total > MAX_BLOCK_ELEMENTS {
-        return Err(ApiError::validation(format!(
-            "body failed validation: the request contains {total} block elements, more than the limit of {MAX_BLOCK_ELEMENTS}."
-        )));
-    }
-    parse_children(children, path)
-}
-
-fn count_blocks(children: &Value) -> usize {
-    children
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|b| {
-                    let nested = b
-                        .get("children")
-                        .or_else(|| {
-                            b.as_object()
-                                .and_then(|o| o.values().find_map(|v| v.get("children")))
-                        })
-                        .map(count_blocks)
-                        .unwrap_or(0);
-                    1 + nested
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-fn parse_children(children: &Value, path: &str) -> Result<Vec<NewBlock>, ApiError> {
-    let items = children.as_array().ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "{path} should be an array, instead was `{}`",
-            show(children)
-        ))
-    })?;
-    if items.len() > MAX_ARRAY {
-        return Err(ApiError::too_long(path, MAX_ARRAY, items.len()));
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, b)| parse_block(b, &format!("{path}[{i}]")))
-        .collect()
-}
-
-fn parse_block(block: &Value, path: &str) -> Result<NewBlock, ApiError> {
-    let obj = block.as_object().ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "{path} should be an object, instead was `{}`",
-            show(block)
-        ))
-    })?;
-    let type_name = obj
-        .get("type")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .or_else(|| {
-            obj.keys()
-                .find(|k| TEXT_BLOCK_TYPES.contains(&k.as_str()) || k.as_str() == "divider")
-                .cloned()
-        })
-        .ok_or_else(|| {
-            ApiError::body_validation(format!(
-                "{path}.paragraph should be defined, instead was `undefined`"
-            ))
-        })?;
-    let empty = json!({});
-    let given = obj.get(&type_name).unwrap_or(&empty);
-    if type_name == "divider" {
-        return Ok(NewBlock {
-            type_name,
-            content: json!({}),
-            children: Vec::new(),
-        });
-    }
-    if !TEXT_BLOCK_TYPES.contains(&type_name.as_str()) {
-        return Err(ApiError::validation(format!(
-            "{path}: block type {type_name} is not supported by the emulator."
-        )));
-    }
-    let inner_path = format!("{path}.{type_name}");
-    let text = rich_text(
-        &format!("{inner_path}.rich_text"),
-        given.get("rich_text").unwrap_or(&json!([])),
-    )?;
-    let mut content = Map::new();
-    content.insert("rich_text".into(), text);
-    match type_name.as_str() {
-        "to_do" => {
-            content.insert(
-                "checked".into(),
-                json!(given
-                    .get("checked")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)),
-            );
-        }
-        "code" => {
-            content.insert("caption".into(), json!([]));
-            content.insert(
-                "language".into(),
-                json!(given
-                    .get("language")
-                    .and_then(Value::as_str)
-                    .unwrap_or("plain text")),
-            );
-        }
-        "heading_1" | "heading_2" | "heading_3" => {
-            content.insert("is_toggleable".into(), json!(false));
-        }
-        "callout" => {
-            content.insert(
-                "icon".into(),
-                given.get("icon").cloned().unwrap_or(Value::Null),
-            );
-        }
-        _ => {}
-    }
-    if type_name != "code" {
-        content.insert(
-            "color".into(),
-            json!(given
-                .get("color")
-                .and_then(Value::as_str)
-                .unwrap_or("default")),
-        );
-    }
-    let nested = given.get("children").or_else(|| obj.get("children"));
-    let children = match nested {
-        Some(c) => parse_children(c, &format!("{inner_path}.children"))?,
-        None => Vec::new(),
-    };
-    Ok(NewBlock {
-        type_name,
-        content: Value::Object(content),
-        children,
-    })
 }
 
 /// The bot is the author of every API write.

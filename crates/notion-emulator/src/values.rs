@@ -3,13 +3,13 @@
 //! messages are testable without HTTP.
 
 use chrono_tz::Tz;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::dates::{parse_written, resolve, DateRuleError};
 use crate::error::{show, ApiError};
+use crate::rich_text::rich_text;
 use crate::schema::{user_object, PropertySchema, KNOWN_TYPES, READ_ONLY_TYPES};
 
-pub(crate) const MAX_TEXT_CONTENT: usize = 2000;
 pub(crate) const MAX_ARRAY: usize = 100;
 pub(crate) const MAX_URL: usize = 2000;
 pub(crate) const MAX_PHONE: usize = 200;
@@ -157,7 +157,7 @@ fn validate_one(prop: &mut PropertySchema, value: &Value) -> Result<Value, ApiEr
     }
 }
 
-fn bounded_array<'v>(path: &str, v: &'v Value) -> Result<&'v Vec<Value>, ApiError> {
+pub(crate) fn bounded_array<'v>(path: &str, v: &'v Value) -> Result<&'v Vec<Value>, ApiError> {
     let items = v.as_array().ok_or_else(|| {
         ApiError::body_validation(format!(
             "{path} should be an array, instead was `{}`",
@@ -269,106 +269,6 @@ fn date(path: &str, v: &Value) -> Result<Value, ApiError> {
     let start = parse("start", true)?;
     let end = parse("end", false)?;
     Ok(json!({"start": start, "end": end, "time_zone": null}))
-}
-
-/// Validates a rich-text array and returns it in read shape.
-pub(crate) fn rich_text(path: &str, v: &Value) -> Result<Value, ApiError> {
-    let items = bounded_array(path, v)?;
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| rich_text_item(&format!("{path}[{i}]"), item))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
-}
-
-fn rich_text_item(path: &str, item: &Value) -> Result<Value, ApiError> {
-    let obj = item.as_object().ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "{path} should be an object, instead was `{}`",
-            show(item)
-        ))
-    })?;
-    if let Some(t) = obj.get("type").and_then(Value::as_str) {
-        if t != "text" {
-            return Err(ApiError::validation(format!(
-                "{path}: rich text of type {t} is not supported by the emulator."
-            )));
-        }
-    }
-    let text = obj.get("text").and_then(Value::as_object).ok_or_else(|| {
-        ApiError::body_validation(format!(
-            "{path}.text should be defined, instead was `undefined`"
-        ))
-    })?;
-    let content = match text.get("content") {
-        Some(Value::String(s)) => s,
-        other => {
-            return Err(ApiError::body_validation(format!(
-                "{path}.text.content should be a string, instead was `{}`",
-                other.map(show).unwrap_or_else(|| "undefined".into())
-            )))
-        }
-    };
-    if js_len(content) > MAX_TEXT_CONTENT {
-        return Err(ApiError::too_long(
-            &format!("{path}.text.content"),
-            MAX_TEXT_CONTENT,
-            js_len(content),
-        ));
-    }
-    let link = match text.get("link") {
-        None | Some(Value::Null) => Value::Null,
-        Some(l) => {
-            let url = l.get("url").and_then(Value::as_str).ok_or_else(|| {
-                ApiError::body_validation(format!(
-                    "{path}.text.link.url should be defined, instead was `undefined`"
-                ))
-            })?;
-            if js_len(url) > MAX_URL {
-                return Err(ApiError::too_long(
-                    &format!("{path}.text.link.url"),
-                    MAX_URL,
-                    js_len(url),
-                ));
-            }
-            json!({"url": url})
-        }
-    };
-    let mut annotations = Map::new();
-    for key in ["bold", "italic", "strikethrough", "underline", "code"] {
-        let given = obj
-            .get("annotations")
-            .and_then(|a| a.get(key))
-            .and_then(Value::as_bool);
-        annotations.insert(key.into(), json!(given.unwrap_or(false)));
-    }
-    let color = obj
-        .get("annotations")
-        .and_then(|a| a.get("color"))
-        .and_then(Value::as_str)
-        .unwrap_or("default");
-    annotations.insert("color".into(), json!(color));
-    let href = link.get("url").cloned().unwrap_or(Value::Null);
-    Ok(json!({
-        "type": "text",
-        "text": {"content": content, "link": link},
-        "annotations": annotations,
-        "plain_text": content,
-        "href": href
-    }))
-}
-
-/// Concatenated `plain_text` of a stored rich-text array.
-pub(crate) fn plain_text(v: &Value) -> String {
-    v.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i.get("plain_text").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

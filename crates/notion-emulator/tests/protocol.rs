@@ -310,8 +310,9 @@ async fn rate_limit_answers_429_with_retry_after_until_the_window_resets() {
     assert_error(&limited, 429, "rate_limited");
     assert_eq!(
         limited.body["additional_data"]["rate_limit_reason"],
-        "connection_rate_limit"
+        "public_api_request_rate_limit"
     );
+    assert_eq!(limited.body["additional_data"]["retry_after"], "1");
     let retry_after: u64 = limited.headers["retry-after"]
         .to_str()
         .unwrap()

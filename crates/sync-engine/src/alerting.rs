@@ -1,7 +1,8 @@
 //! When the sync tells a person, and what it says: pure, over the newest
 //! run and what was said before. A failure is told once when it starts,
 //! again once a day while it lasts, and its end is told too; a plan the
-//! brake holds is told once per distinct hold. Delivery is the `alerts`
+//! brake holds is told once per distinct hold; Notion's Free plan block
+//! limit is told once, until a run shows it lifted. Delivery is the `alerts`
 //! crate's; what was told lives beside the run history index.
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,6 +21,9 @@ pub struct AlertState {
     pub told_at: Option<DateTime<Utc>>,
     /// The brake's message last told, so a held plan is told once.
     pub held_told: Option<String>,
+    /// Notion's block limit was told and has not been seen lifted since.
+    #[serde(default)]
+    pub block_limit_told: bool,
 }
 
 /// The alert the newest run calls for, if any, and the state once it is told.
@@ -77,6 +81,9 @@ pub fn alert_for(
         };
         return (Some(alert), after);
     }
+    if let Some(alert) = block_limit_alert(&mut after, run) {
+        return (Some(alert), after);
+    }
     match &run.held {
         Some(held) if before.held_told.as_deref() != Some(held.as_str()) => {
             after.held_told = Some(held.clone());
@@ -92,6 +99,33 @@ pub fn alert_for(
         None => {
             after.held_told = None;
             (None, after)
+        }
+    }
+}
+
+/// Notion's Free plan block limit, told once: when a run first meets it,
+/// not again until a run has created pages or logged calls (it lifted).
+fn block_limit_alert(state: &mut AlertState, run: &RunLine) -> Option<alerts::Alert> {
+    let limit = run.notion_limits.iter().find(|l| l.is_block_limit());
+    match limit {
+        Some(limit) if !state.block_limit_told => {
+            state.block_limit_told = true;
+            Some(alerts::Alert {
+                subject: "Dialer <-> Notion sync: the Notion workspace is out of free blocks".into(),
+                text: format!(
+                    "{}\n\nRun {} at {}. The sync keeps running; this is told once.",
+                    limit.message,
+                    run.run_id,
+                    run.started_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            })
+        }
+        Some(_) => None,
+        None => {
+            if run.summary.created_in_notion > 0 || run.summary.calls_logged > 0 {
+                state.block_limit_told = false;
+            }
+            None
         }
     }
 }
@@ -124,6 +158,7 @@ mod tests {
             error: error.map(str::to_string),
             problems: 0,
             notion_requests: 1,
+            notion_limits: Vec::new(),
         }
     }
 
@@ -176,6 +211,25 @@ mod tests {
             run(3, None, 0, held),
         ]);
         assert_eq!(subjects.len(), 2, "{subjects:?}");
+    }
+
+    #[test]
+    fn the_block_limit_is_told_once_until_it_lifts() {
+        let limited = |h| {
+            let mut r = run(h, None, 0, None);
+            r.notion_limits.push(crate::report::NotionLimit {
+                limit: crate::report::NotionLimit::BLOCK_LIMIT.into(),
+                responses: 1,
+                asked_to_wait_ms: 0,
+                message: "Notion's Free plan block limit: ... set SYNC_CALL_NOTES=notes_property".into(),
+            });
+            r
+        };
+        let mut lifted = run(5, None, 0, None);
+        lifted.summary.calls_logged = 1;
+        let subjects = told(&[limited(0), limited(1), run(2, None, 0, None), limited(3), lifted, limited(6)]);
+        assert_eq!(subjects.len(), 2, "{subjects:?}");
+        assert!(subjects[0].contains("out of free blocks"));
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub enum EngineError {
     /// read it (its conditional write failed): nothing was overwritten.
     #[error("{0} was changed by another sync meanwhile; this run's change to it is left to the next run")]
     Moved(String),
+    /// A record that cannot be done yet for a reason that passes on its own
+    /// (the text says which and until when): left for a later run, not failed.
+    #[error("{0}")]
+    Waiting(String),
     #[error("contact {0} was not found in the dialer")]
     UnknownContact(String),
     #[error("{0}")]

@@ -3,7 +3,9 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use notion_client::{NotionStats, RateLimit};
 use serde::{Deserialize, Serialize};
+use sync_core::CallNotesTarget;
 use sync_core::{ContactId, DialerWrite, FieldConflict, LostValue, NotionWrite, Problem, RecordPlan};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +86,9 @@ pub struct RunReport {
     pub plan: String,
     pub notion_requests: u64,
     pub blobs_requests: u64,
+    /// Notion's limits the run ran into, each with what to do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notion_limits: Vec<NotionLimit>,
     /// Set when the run stopped before its work: what went wrong, as the
     /// engine's error says it (never a token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,6 +121,7 @@ impl RunReport {
             plan: String::new(),
             notion_requests: 0,
             blobs_requests: 0,
+            notion_limits: Vec::new(),
             error: Some(error.to_string()),
         }
     }
@@ -144,6 +150,9 @@ impl fmt::Display for RunReport {
             "  {} Notion requests, {} Blobs requests",
             self.notion_requests, self.blobs_requests
         )?;
+        for limit in &self.notion_limits {
+            writeln!(f, "  ! {}", limit.message)?;
+        }
         if let Some(held) = &self.held {
             writeln!(f, "  !! {held}")?;
         }
@@ -183,6 +192,102 @@ impl fmt::Display for RunReport {
         }
         Ok(())
     }
+}
+
+/// A limit of Notion's a run ran into: which, how often, and what it means.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotionLimit {
+    /// `connection`, `workspace`, `endpoint`, `overload` or `other` (rate
+    /// limits), or `block_limit` (the Free plan's block limit).
+    pub limit: String,
+    /// How many of Notion's answers said so.
+    pub responses: u64,
+    /// The waits Notion asked for, summed.
+    #[serde(default)]
+    pub asked_to_wait_ms: u64,
+    /// What happened and what to do, for a person.
+    pub message: String,
+}
+
+impl NotionLimit {
+    pub const BLOCK_LIMIT: &'static str = "block_limit";
+
+    pub fn is_block_limit(&self) -> bool {
+        self.limit == Self::BLOCK_LIMIT
+    }
+}
+
+/// The limits in `stats` (what one run's requests met), said for a person:
+/// which rate limit slowed the run and what remains, and the Free plan's
+/// block limit with what to do about it under `call_notes`.
+pub fn notion_limits(
+    stats: &NotionStats,
+    remaining: usize,
+    call_notes: CallNotesTarget,
+) -> Vec<NotionLimit> {
+    let left = match remaining {
+        0 => "nothing was left for the next run".to_string(),
+        n => format!("{n} record(s) are left for the next run"),
+    };
+    let mut out: Vec<NotionLimit> = stats
+        .rate_limits
+        .iter()
+        .map(|(limit, s)| NotionLimit {
+            limit: limit.as_str().to_string(),
+            responses: s.responses,
+            asked_to_wait_ms: s.asked_to_wait_ms,
+            message: format!(
+                "Notion slowed this run: {} ({} answer(s), asked to wait {} s in all); {left}. {}",
+                rate_limit_name(*limit),
+                s.responses,
+                s.asked_to_wait_ms.div_ceil(1000),
+                limit.advice()
+            ),
+        })
+        .collect();
+    if stats.block_limit_refusals > 0 {
+        out.push(NotionLimit {
+            limit: NotionLimit::BLOCK_LIMIT.to_string(),
+            responses: stats.block_limit_refusals,
+            asked_to_wait_ms: 0,
+            message: block_limit_message(call_notes).to_string(),
+        });
+    }
+    out
+}
+
+fn rate_limit_name(limit: RateLimit) -> &'static str {
+    match limit {
+        RateLimit::Connection => "the integration's own limit of requests per minute",
+        RateLimit::Workspace => "the workspace's limit, shared by every integration in it",
+        RateLimit::Endpoint => "an endpoint's own limit",
+        RateLimit::Overload => "Notion was overloaded",
+        RateLimit::Other => "a limit Notion did not name",
+    }
+}
+
+/// What the Free plan's block limit means for the sync, and what to do.
+fn block_limit_message(call_notes: CallNotesTarget) -> &'static str {
+    match call_notes {
+        CallNotesTarget::PageBody => {
+            "Notion's Free plan block limit: this workspace has used all of its free blocks, so call notes cannot be added to pages and new contacts cannot get a page (they wait, nothing is lost); the properties of existing pages keep syncing. Upgrade the workspace's plan in Notion, or set SYNC_CALL_NOTES=notes_property to keep call notes in the Notes property instead."
+        }
+        CallNotesTarget::NotesProperty => {
+            "Notion's Free plan block limit: this workspace has used all of its free blocks, so new contacts cannot get a page until a workspace owner upgrades its plan in Notion (they wait, nothing is lost); existing pages and their call notes keep syncing."
+        }
+    }
+}
+
+/// Calls of a synced record that wait for the block limit to lift.
+pub(crate) fn calls_waiting(record: &mut RecordReport, summary: &mut Summary, n: usize) {
+    if n == 0 {
+        return;
+    }
+    summary.calls_logged -= n.min(summary.calls_logged);
+    record.actions.retain(|a| !a.ends_with("call(s) logged"));
+    record
+        .actions
+        .push(format!("{n} call(s) wait to be logged (Notion's block limit)"));
 }
 
 /// A planned record as the report shows it.

@@ -129,6 +129,12 @@ impl ConflictRecord {
 pub struct CreateIntent {
     pub contact_id: ContactId,
     pub started_at: DateTime<Utc>,
+    /// Set when Notion answered the create ambiguously (it may have
+    /// committed) and the page could not be found right after: queries can
+    /// lag behind writes, so the next run waits for the page to show before
+    /// creating one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 use crate::lock::{current_lease, LeaseView};
-use crate::report::{RunReport, Summary};
+use crate::report::{NotionLimit, RunReport, Summary};
 use crate::run::Engine;
 
 const RUNS: &str = "runs/";
@@ -87,6 +87,9 @@ pub struct RunLine {
     pub error: Option<String>,
     pub problems: usize,
     pub notion_requests: u64,
+    /// Notion's limits the run ran into.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notion_limits: Vec<NotionLimit>,
 }
 
 impl From<&RunReport> for RunLine {
@@ -103,6 +106,7 @@ impl From<&RunReport> for RunLine {
             error: r.error.clone(),
             problems: r.problems.len(),
             notion_requests: r.notion_requests,
+            notion_limits: r.notion_limits.clone(),
         }
     }
 }
@@ -140,6 +144,9 @@ pub fn assess(recent: &[RunLine], waiting_on: Waiting) -> (Health, String) {
     if let Some(held) = &last.held {
         return (Health::Attention, held.clone());
     }
+    if let Some(limit) = block_limit(recent) {
+        return (Health::Attention, limit.message.clone());
+    }
     let Waiting {
         queued_pushes: queued,
         conflicts_waiting,
@@ -157,9 +164,11 @@ pub fn assess(recent: &[RunLine], waiting_on: Waiting) -> (Health, String) {
         ));
     }
     if last.summary.remaining > 0 {
+        let slowed = last.notion_limits.iter().any(|l| !l.is_block_limit());
         waiting.push(format!(
-            "{} record(s) are left for the next run",
-            last.summary.remaining
+            "{} record(s) are left for the next run{}",
+            last.summary.remaining,
+            if slowed { " (Notion's rate limits slowed the last one; see its history)" } else { "" }
         ));
     }
     if waiting.is_empty() && conflicts_settled > 0 {
@@ -172,6 +181,21 @@ pub fn assess(recent: &[RunLine], waiting_on: Waiting) -> (Health, String) {
     } else {
         (Health::Attention, format!("{}.", waiting.join("; ")))
     }
+}
+
+/// Notion's Free plan block limit, while the newest runs say it holds:
+/// from the newest run that met it, unless a newer run created pages or
+/// logged calls (the limit lifted). Runs with nothing to add say neither.
+pub fn block_limit(recent: &[RunLine]) -> Option<&NotionLimit> {
+    for run in recent {
+        if let Some(limit) = run.notion_limits.iter().find(|l| l.is_block_limit()) {
+            return Some(limit);
+        }
+        if run.summary.created_in_notion > 0 || run.summary.calls_logged > 0 {
+            return None;
+        }
+    }
+    None
 }
 
 /// When a run started, from its id; `None` for an id of another shape.
@@ -386,6 +410,7 @@ mod tests {
             plan: String::new(),
             notion_requests: 1,
             blobs_requests: 1,
+            notion_limits: vec![],
             error: error.map(str::to_string),
         })
     }
@@ -395,6 +420,24 @@ mod tests {
         let at = run_started_at("20261201T101530.250Z-1a2b").unwrap();
         assert_eq!(at.to_rfc3339(), "2026-12-01T10:15:30.250+00:00");
         assert_eq!(run_started_at("latest"), None);
+    }
+
+    #[test]
+    fn the_block_limit_needs_attention_until_a_run_shows_it_lifted() {
+        let mut limited = run(0, None, 0);
+        limited.notion_limits.push(NotionLimit {
+            limit: NotionLimit::BLOCK_LIMIT.into(),
+            responses: 1,
+            asked_to_wait_ms: 0,
+            message: "Notion's Free plan block limit: upgrade, or set SYNC_CALL_NOTES=notes_property".into(),
+        });
+        let quiet = run(0, None, 0);
+        let (health, message) = assess(&[quiet.clone(), limited.clone()], Waiting::default());
+        assert_eq!(health, Health::Attention);
+        assert!(message.contains("SYNC_CALL_NOTES"), "{message}");
+        let mut lifted = run(0, None, 0);
+        lifted.summary.created_in_notion = 1;
+        assert_eq!(assess(&[lifted, limited], Waiting::default()).0, Health::Ok);
     }
 
     #[test]

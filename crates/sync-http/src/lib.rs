@@ -38,6 +38,8 @@ pub fn http_error(e: EngineError) -> HttpError {
         EngineError::Config(c) => HttpError::config_missing(c.variable).with_hint(message),
         EngineError::BadRequest(_) => HttpError::new(400, "bad_request", message),
         EngineError::UnknownContact(_) => HttpError::new(404, "unknown_contact", message),
+        EngineError::Waiting(_) => HttpError::new(503, "sync_waiting", message)
+            .with_hint("Nothing is lost; the next scheduled run continues."),
         EngineError::Busy { .. } => HttpError::new(409, "sync_running", message)
             .with_hint("Another sync is running; try again in a minute."),
         EngineError::LeaseLost | EngineError::Moved(_) => HttpError::new(409, "sync_overtaken", message)
@@ -50,6 +52,7 @@ pub fn http_error(e: EngineError) -> HttpError {
                 NotionError::DatabaseNotShared { .. } => (502, "notion_not_shared", "In Notion, open the database, ... > Connections, and add the integration."),
                 NotionError::Forbidden { .. } => (502, "notion_forbidden", "Give the integration read, update and insert capabilities."),
                 NotionError::RateLimited { .. } => (503, "notion_rate_limited", "Notion asked us to slow down; the next scheduled run continues."),
+                NotionError::BlockLimit => (502, "notion_block_limit", "Upgrade the Notion workspace's plan, or set SYNC_CALL_NOTES=notes_property; properties keep syncing."),
                 _ => (502, "notion_error", "Notion answered with an error; the next run retries."),
             };
             HttpError::new(status, code, message).with_hint(hint)

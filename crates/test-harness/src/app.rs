@@ -105,6 +105,11 @@ impl TestApp {
             ("RUST_LOG".to_string(), "info".to_string()),
             ("SYNC_API_KEY".to_string(), TEST_API_KEY.to_string()),
         ];
+        // The Notion API version under test: the client's default unless the
+        // test run pins another (`NOTION_VERSION=2025-09-03 cargo test ...`).
+        if let Ok(version) = std::env::var("NOTION_VERSION") {
+            env.push(("NOTION_VERSION".to_string(), version));
+        }
         for (k, v) in &self.options.env {
             env.retain(|(key, _)| key != k);
             env.push((k.clone(), v.clone()));

@@ -37,10 +37,21 @@ pub async fn start_with(config: EmulatorConfig) -> Api {
 
 impl Api {
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.call_as(&self.token, method, path, body).await
+    }
+
+    /// A request of another connection (integration) of the workspace.
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.emu.base_url()))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .header("Notion-Version", self.version);
         if let Some(b) = body {
             req = req.json(&b);

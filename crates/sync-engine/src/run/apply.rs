@@ -16,6 +16,7 @@
 //!    wrote meanwhile is never overwritten.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
@@ -29,10 +30,21 @@ use sync_core::{
 };
 
 use super::{snapshot, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
+
 use crate::dialer::{ContactWrite, Listed};
 use crate::error::EngineError;
 use crate::lock::RunLock;
 use crate::state::{CallsIntent, ConflictRecord, CreateIntent, Version};
+
+/// How long after an ambiguous, unconfirmed create the page may still be
+/// missing from Notion's queries (read-after-write lag). Until then a run
+/// that finds no page for such an intent waits instead of creating one;
+/// after it, "not found" means the create never committed. Notion documents
+/// no bound: this is an assumption (README, "Under these assumptions").
+pub const CREATE_SETTLE_MINUTES: i64 = 2;
+
+/// Why a record waits while Notion's Free plan block limit refuses content.
+const BLOCK_LIMIT_WAIT: &str = "Notion's Free plan block limit: this contact's page waits until the workspace's plan is upgraded in Notion (the run's notes say more)";
 
 pub(crate) struct ApplyContext<'a> {
     pub(crate) mapping: &'a Mapping,
@@ -44,6 +56,9 @@ pub(crate) struct ApplyContext<'a> {
     pub(crate) open_conflicts: Vec<ContactId>,
     pub(crate) run_id: &'a str,
     pub(crate) lock: Option<&'a RunLock>,
+    /// Set once Notion refuses content for the Free plan's block limit: the
+    /// rest of the run sends no request that would create blocks.
+    pub(crate) blocks_refused: AtomicBool,
 }
 
 impl ApplyContext<'_> {
@@ -77,11 +92,17 @@ pub(crate) struct Applied {
     /// The contact's version after this run (`None`: not known).
     pub(crate) dialer_version: Option<String>,
     pub(crate) conflict_open: bool,
+    /// Calls planned for the log that Notion's block limit kept out (the
+    /// base says they are not logged).
+    pub(crate) calls_waiting: usize,
 }
 
 /// Notion's part of a record.
 enum NotionDone {
-    Written { page_url: Option<String> },
+    Written {
+        page_url: Option<String>,
+        calls_waiting: usize,
+    },
     /// Notion refused because the page is in its trash.
     PageTrashed(String),
 }
@@ -111,6 +132,7 @@ impl Engine {
                 .collect(),
             run_id,
             lock,
+            blocks_refused: AtomicBool::new(false),
         };
         stream::iter(plan.records.iter().cloned())
             .map(|r| {
@@ -152,9 +174,12 @@ impl Engine {
         };
         match result {
             Ok(outcome) => outcome,
-            Err(e @ (EngineError::LeaseLost | EngineError::Moved(_))) => {
-                Outcome::Deferred(e.to_string())
-            }
+            Err(
+                e @ (EngineError::LeaseLost
+                | EngineError::Moved(_)
+                | EngineError::Waiting(_)
+                | EngineError::Notion(NotionError::CreateUnconfirmed { .. })),
+            ) => Outcome::Deferred(e.to_string()),
             Err(e) => Outcome::Failed(e),
         }
     }
@@ -179,8 +204,11 @@ impl Engine {
             })?);
         }
         ctx.check().await?;
-        let page_url = match self.apply_notion(r, ctx, &mut base).await {
-            Ok(NotionDone::Written { page_url }) => page_url,
+        let (page_url, calls_waiting) = match self.apply_notion(r, ctx, &mut base).await {
+            Ok(NotionDone::Written {
+                page_url,
+                calls_waiting,
+            }) => (page_url, calls_waiting),
             Ok(NotionDone::PageTrashed(page_id)) => {
                 return self.page_was_trashed(r, ctx, base, &page_id).await
             }
@@ -202,7 +230,8 @@ impl Engine {
                 None => return self.finish_without_dialer(r, ctx, base).await,
             }
         }
-        let applied = self.finish(r, ctx, base, dialer_version).await?;
+        let mut applied = self.finish(r, ctx, base, dialer_version).await?;
+        applied.calls_waiting = calls_waiting;
         Ok(Outcome::Done(applied))
     }
 
@@ -248,6 +277,7 @@ impl Engine {
             base,
             dialer_version,
             conflict_open,
+            calls_waiting: 0,
         })
     }
 
@@ -331,12 +361,13 @@ impl Engine {
                 let (page, calls_sent) = self.create_page(r, ctx, values, notes.as_deref()).await?;
                 base.page_id = Some(page.id.clone());
                 base.notion = notion_view(ctx.mapping, &page, &base.notion);
+                let mut calls_waiting = 0;
                 if !calls_sent && !r.calls_to_log.is_empty() {
-                    self.append_calls(ctx, id, &page.id, &r.calls_to_log)
-                        .await?;
+                    calls_waiting = self.log_calls(r, ctx, &page.id, base).await?;
                 }
                 Ok(NotionDone::Written {
                     page_url: Some(page.url),
+                    calls_waiting,
                 })
             }
             NotionWrite::Update {
@@ -362,19 +393,19 @@ impl Engine {
                         .map_err(EngineError::from)
                 };
                 let written = if r.calls_to_log.is_empty() {
-                    update.await
+                    update.await.map(|page| (page, 0))
                 } else {
-                    tokio::try_join!(
-                        update,
-                        self.append_calls(ctx, id, &page_id, &r.calls_to_log),
-                    )
-                    .map(|(page, ())| page)
+                    let (page, waiting) =
+                        tokio::join!(update, self.append_unless_blocked(r, ctx, &page_id));
+                    page.and_then(|page| waiting.map(|w| (page, w)))
                 };
                 match written {
-                    Ok(page) => {
+                    Ok((page, calls_waiting)) => {
                         base.notion = notion_view(ctx.mapping, &page, &base.notion);
+                        unlog_waiting(base, r, calls_waiting);
                         Ok(NotionDone::Written {
                             page_url: Some(page.url),
+                            calls_waiting,
                         })
                     }
                     // Trashed in Notion since the last full scan.
@@ -393,14 +424,20 @@ impl Engine {
                         Err(e) => return Err(e.into()),
                     }
                 }
-                Ok(NotionDone::Written { page_url: None })
+                Ok(NotionDone::Written {
+                    page_url: None,
+                    calls_waiting: 0,
+                })
             }
             NotionWrite::None => {
-                if let (false, Some(page_id)) = (r.calls_to_log.is_empty(), &base.page_id) {
-                    self.append_calls(ctx, id, page_id, &r.calls_to_log)
-                        .await?;
+                let mut calls_waiting = 0;
+                if let (false, Some(page_id)) = (r.calls_to_log.is_empty(), base.page_id.clone()) {
+                    calls_waiting = self.log_calls(r, ctx, &page_id, base).await?;
                 }
-                Ok(NotionDone::Written { page_url: None })
+                Ok(NotionDone::Written {
+                    page_url: None,
+                    calls_waiting,
+                })
             }
         }
     }
@@ -416,9 +453,13 @@ impl Engine {
         notes: Option<&str>,
     ) -> Result<(Page, bool), EngineError> {
         let id = r.contact_id;
+        if ctx.blocks_refused.load(Ordering::Relaxed) {
+            return Err(EngineError::Waiting(BLOCK_LIMIT_WAIT.into()));
+        }
         let id_prop = ctx.mapping.dialer_id_property().unwrap_or("Dialer ID").to_string();
-        let tried_before = self.state.intent(id).await?.is_some();
-        if tried_before {
+        let intent = self.state.intent(id).await?;
+        let tried_before = intent.is_some();
+        if let Some(intent) = intent {
             let found = self
                 .notion
                 .query_by_number(ctx.data_source_id, &id_prop, id.get() as i64)
@@ -426,13 +467,14 @@ impl Engine {
             if let Some(page) = first_page(found) {
                 return Ok((page, false));
             }
+            self.wait_for_unconfirmed(&intent)?;
         }
-        self.state
-            .set_intent(&CreateIntent {
-                contact_id: id,
-                started_at: self.now(),
-            })
-            .await?;
+        let mut intent = CreateIntent {
+            contact_id: id,
+            started_at: self.now(),
+            unconfirmed_at: None,
+        };
+        self.state.set_intent(&intent).await?;
         if !r.calls_to_log.is_empty() {
             // A create that committed without an answer has logged these: the
             // next run checks the page body before logging them again.
@@ -455,7 +497,7 @@ impl Engine {
             .iter()
             .flat_map(|c| c.blocks(ctx.mapping.zone))
             .collect();
-        let page = self
+        let created = self
             .notion
             .create_page(
                 ctx.data_source_id,
@@ -466,7 +508,20 @@ impl Engine {
                     number: id.get() as i64,
                 }),
             )
-            .await?;
+            .await;
+        let page = match created {
+            Err(e @ NotionError::CreateUnconfirmed { .. }) => {
+                // It may exist and not show yet: the next run waits for it.
+                intent.unconfirmed_at = Some(self.now());
+                self.state.set_intent(&intent).await?;
+                return Err(e.into());
+            }
+            Err(NotionError::BlockLimit) => {
+                ctx.blocks_refused.store(true, Ordering::Relaxed);
+                return Err(EngineError::Waiting(BLOCK_LIMIT_WAIT.into()));
+            }
+            other => other?,
+        };
         // Another run may have been creating this page too: one that tried
         // before and stalled past its lease (its intent is what this run
         // found), or the one that took over while this run stalled. Only the
@@ -479,6 +534,24 @@ impl Engine {
             return Err(EngineError::LeaseLost);
         }
         Ok((page, true))
+    }
+
+    /// A create Notion answered ambiguously, whose page no query shows yet:
+    /// queries can lag behind writes, so "not found" only means "never
+    /// created" once [`CREATE_SETTLE_MINUTES`] have passed since.
+    fn wait_for_unconfirmed(&self, intent: &CreateIntent) -> Result<(), EngineError> {
+        let Some(at) = intent.unconfirmed_at else {
+            return Ok(());
+        };
+        let settled_at = at + chrono::Duration::minutes(CREATE_SETTLE_MINUTES);
+        if self.now() >= settled_at {
+            return Ok(());
+        }
+        Err(EngineError::Waiting(format!(
+            "Notion did not confirm creating this contact's page at {} and its queries do not show it yet; it is looked for again after {} before it is created",
+            at.format("%H:%M:%S UTC"),
+            settled_at.format("%H:%M:%S UTC"),
+        )))
     }
 
     /// After a create another run may have raced: a run that lost its
@@ -510,6 +583,46 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Logs the record's calls on `page_id` (see [`Self::append_unless_blocked`]),
+    /// marking in `base` the ones that wait; how many wait.
+    async fn log_calls(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        page_id: &str,
+        base: &mut Base,
+    ) -> Result<usize, EngineError> {
+        let waiting = self.append_unless_blocked(r, ctx, page_id).await?;
+        unlog_waiting(base, r, waiting);
+        Ok(waiting)
+    }
+
+    /// Appends the record's calls, unless Notion's Free plan block limit
+    /// refuses content: then nothing is appended (and nothing more is tried
+    /// this run) and the calls wait; how many wait.
+    async fn append_unless_blocked(
+        &self,
+        r: &RecordPlan,
+        ctx: &ApplyContext<'_>,
+        page_id: &str,
+    ) -> Result<usize, EngineError> {
+        if ctx.blocks_refused.load(Ordering::Relaxed) {
+            return Ok(r.calls_to_log.len());
+        }
+        match self
+            .append_calls(ctx, r.contact_id, page_id, &r.calls_to_log)
+            .await
+        {
+            Ok(()) => Ok(0),
+            Err(EngineError::Notion(NotionError::BlockLimit)) => {
+                ctx.blocks_refused.store(true, Ordering::Relaxed);
+                tracing::warn!(contact = %r.contact_id, "Notion's block limit refuses the call log; the calls wait");
+                Ok(r.calls_to_log.len())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Appends call-log entries once. An intent names the entries being
@@ -685,6 +798,14 @@ impl Engine {
             }
             None => Ok(None),
         }
+    }
+}
+
+/// The base no longer says the record's calls are logged when `waiting` of
+/// them could not be (they are logged by a later run).
+fn unlog_waiting(base: &mut Base, r: &RecordPlan, waiting: usize) {
+    if waiting > 0 {
+        sync_core::calllog::unmark_logged(&mut base.logged_calls, &r.calls_to_log);
     }
 }
 

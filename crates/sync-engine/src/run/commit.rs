@@ -112,6 +112,7 @@ fn record_outcomes(
             Outcome::Done(applied) => {
                 count(&mut report.summary, &r);
                 let mut rr = record_report(&r, RecordStatus::Synced, None);
+                crate::report::calls_waiting(&mut rr, &mut report.summary, applied.calls_waiting);
                 rr.page_id = applied.base.page_id.clone();
                 report.records.push(rr);
                 remember(state, mapping, r.contact_id, applied);

@@ -31,6 +31,7 @@ use crate::report::{RecordStatus, RunReport, Summary};
 use crate::state::StateStore;
 
 pub(crate) use apply::ApplyContext;
+pub use apply::CREATE_SETTLE_MINUTES;
 pub(crate) use read::Reading;
 
 /// Notion rounds edit times down to the minute and a query takes time: the
@@ -241,6 +242,11 @@ impl Engine {
                 report.notion_requests = self.notion.stats().requests.values().sum::<u64>()
                     - notion_before.requests.values().sum::<u64>();
                 report.blobs_requests = self.blobs.stats().since(&blobs_before).total();
+                report.notion_limits = crate::report::notion_limits(
+                    &self.notion.stats().since(&notion_before),
+                    report.summary.remaining,
+                    self.config.sync.call_notes,
+                );
                 report.finished_at = self.now();
                 if !options.dry_run && !lost {
                     self.record_run(&report, options.deadline).await;
@@ -310,6 +316,7 @@ impl Engine {
             plan: plan.to_string(),
             notion_requests: 0,
             blobs_requests: 0,
+            notion_limits: Vec::new(),
             error: None,
         };
         let apply = !options.dry_run && (plan.held.is_none() || options.force);
