@@ -31,9 +31,15 @@ const app = {
     });
     return true;
   },
-  /** Reloads what a run or an answer may have changed. */
+  /** Reloads what a run or an answer may have changed (main is busy meanwhile). */
   async refresh() {
-    await Promise.all(parts.map((part) => part.load()));
+    const main = document.querySelector("main");
+    main.setAttribute("aria-busy", "true");
+    try {
+      await Promise.all(parts.map((part) => part.load()));
+    } finally {
+      main.removeAttribute("aria-busy");
+    }
   },
   /** Opens a contact's conflict (from a run's results). */
   openConflict(contactId) {

@@ -3,7 +3,7 @@
 // before that run).
 
 import * as sync from "../syncClient.js";
-import { attempt, fieldWords, h, problem, show, time, valueText } from "./dom.js";
+import { attempt, fieldWords, h, problem, show, time, value, valueText } from "./dom.js";
 
 const SHOWN = 20;
 const SIDE = { notion: "in Notion", dialer: "in the dialer" };
@@ -50,7 +50,7 @@ export function createBackups(app) {
         "ul",
         { class: "replaced" },
         backup.replaced.map((r) =>
-          h("li", {}, `${fieldWords(r.field)} ${SIDE[r.side] ?? r.side}: was ${valueText(r.before)}, the sync set ${valueText(r.after)}`),
+          h("li", {}, `${fieldWords(r.field)} ${SIDE[r.side] ?? r.side}: was `, value(valueText(r.before)), ", the sync set ", value(valueText(r.after))),
         ),
         backup.archived_page && h("li", {}, "The sync archived its Notion page: restore the page from Notion's trash."),
       ),

@@ -41,7 +41,7 @@ export function setupConnection(app) {
         check.ok ? badge("synced", "Ready to sync") : badge("failed", "Not ready"),
         check.ok ? " Notion is set up for the sync." : " Fix the step marked ✗, then test again.",
       ),
-      h("ol", { class: "steps" }, check.steps.map(step)),
+      h("ol", { class: "steps" }, check.steps.map((s) => step(s, check.schema))),
       check.sample.length > 0 &&
         h(
           "div",
@@ -52,12 +52,38 @@ export function setupConnection(app) {
     );
   }
 
-  function step(s) {
+  function step(s, schema) {
+    const properties = s.name === "schema" && !s.ok && schema ? schemaFixes(schema) : null;
+    // A message that only repeats its fix is said once, as the fix.
+    const message = s.fix && s.message.includes(s.fix) ? null : h("p", {}, s.message);
     return h(
       "li",
       { class: `step ${s.ok ? "ok" : "bad"}`, "data-step": s.name },
       h("span", { class: "mark", "aria-hidden": "true" }, s.ok ? "✓" : "✗"),
-      h("div", {}, h("strong", {}, STEP[s.name] ?? s.name, s.ok ? ": OK" : ": needs a fix"), h("p", {}, s.message), s.fix && h("p", { class: "fix" }, h("strong", {}, "How to fix: "), s.fix)),
+      h(
+        "div",
+        {},
+        h("strong", {}, STEP[s.name] ?? s.name, s.ok ? ": OK" : ": needs a fix"),
+        message,
+        properties ?? (s.fix && h("p", { class: "fix" }, h("strong", {}, "How to fix: "), s.fix)),
+      ),
+    );
+  }
+
+  /** The schema check's fixes, one per property, the ones it needs first. */
+  function schemaFixes(schema) {
+    const items = schema.items.filter((i) => i.fix).sort((a, b) => Number(b.required) - Number(a.required));
+    return h(
+      "div",
+      { class: "fix" },
+      h("strong", {}, "How to fix, in Notion (open the database, then + or a column's menu):"),
+      h(
+        "ul",
+        {},
+        items.map((i) =>
+          h("li", {}, h("strong", {}, `${i.property}${i.required ? " (needed to sync)" : " (optional)"}: `), i.fix),
+        ),
+      ),
     );
   }
 

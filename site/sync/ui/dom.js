@@ -13,13 +13,13 @@ export function h(tag, attributes = {}, ...children) {
     if (typeof value === "function") element.addEventListener(name.replace(/^on/, ""), value);
     else element.setAttribute(name, value === true ? "" : String(value));
   }
-  element.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  element.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return element;
 }
 
 /** Replaces what `element` shows. */
 export function show(element, ...children) {
-  element.replaceChildren(...children.flat().filter(Boolean));
+  element.replaceChildren(...children.flat(Infinity).filter(Boolean));
 }
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
@@ -41,8 +41,7 @@ export function time(iso) {
 
 /** "nextFollowUp" -> "Next follow up": a field key as words. */
 export function fieldWords(key) {
-  const words = String(key).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return sentence(String(key).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase());
 }
 
 /** A sync value (`{type, value}` as the backups carry them) as text. */
@@ -61,9 +60,19 @@ export function valueText(value) {
   }
 }
 
+/** A value kept on one line ("(415) 555-0100" never breaks). */
+export function value(text) {
+  return h("span", { class: "value" }, text);
+}
+
 /** A status word in a coloured pill: `badge("failed", "Failed")`. */
 export function badge(kind, text) {
   return h("span", { class: `badge badge-${kind}` }, text);
+}
+
+/** A sentence as it starts on a screen: "contact 1001 changed" -> "Contact 1001 changed". */
+export function sentence(text) {
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
 }
 
 /** An error as a person reads it: what went wrong and what to do. */
@@ -71,7 +80,7 @@ export function problem(error, ...after) {
   return h(
     "div",
     { class: "problem", role: "alert" },
-    h("p", {}, h("strong", {}, error.message)),
+    h("p", {}, h("strong", {}, sentence(error.message))),
     error.hint ? h("p", { class: "fix" }, error.hint) : null,
     ...after,
   );

@@ -3,7 +3,7 @@
 // and its conflicts (with a way to resolve them).
 
 import * as sync from "../syncClient.js";
-import { badge, fieldWords, h, valueText } from "./dom.js";
+import { badge, fieldWords, h, value, valueText } from "./dom.js";
 
 const RECORD_STATE = {
   synced: ["synced", "Synced"],
@@ -28,7 +28,8 @@ export function recordList(report, app) {
 }
 
 function recordItem(record, app) {
-  const [kind, label] = RECORD_STATE[record.status] ?? ["queued", record.status];
+  const waiting = (record.conflicts ?? []).some((c) => !c.applied);
+  const [kind, label] = waiting ? ["queued", "Waiting for you"] : (RECORD_STATE[record.status] ?? ["queued", record.status]);
   const state = h("span", { class: "record-state" }, badge(kind, label));
   const note = h("p", { class: "record-error" }, record.error ?? "");
   const item = h(
@@ -41,7 +42,11 @@ function recordItem(record, app) {
       h(
         "p",
         { class: "record-conflict" },
-        `Conflict on ${fieldWords(c.field)}: Notion says ${valueText(c.notion)}, the dialer says ${valueText(c.dialer)}. `,
+        `Conflict on ${fieldWords(c.field)}: Notion says `,
+        value(valueText(c.notion)),
+        ", the dialer says ",
+        value(valueText(c.dialer)),
+        ". ",
         record.contact_id
           ? h("button", { type: "button", class: "link", onclick: () => app.openConflict(record.contact_id) }, "Resolve…")
           : null,
