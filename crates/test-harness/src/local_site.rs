@@ -125,6 +125,16 @@ impl LocalSite {
     }
 }
 
+/// Completes on Ctrl-C or SIGTERM: how long a site for a person runs.
+pub async fn until_stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 async fn bind(port: Option<u16>) -> Result<tokio::net::TcpListener, LocalSiteError> {
     let at = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
     let listen = |addr: SocketAddr| async move {

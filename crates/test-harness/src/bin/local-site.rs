@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use test_harness::blobs_server::FAKE_SITE_ID;
-use test_harness::local_site::{notion_values, LocalSite, LocalSiteOptions};
+use test_harness::local_site::{notion_values, until_stopped, LocalSite, LocalSiteOptions};
 
 const USAGE: &str =
     "usage: scripts/local-site [--port N] [--key SYNC_API_KEY] [--env NAME=VALUE]... [--json]";
@@ -55,15 +55,6 @@ fn options() -> Result<(LocalSiteOptions, bool), String> {
     Ok((options, json))
 }
 
-async fn shutdown() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let (options, json) = match options() {
@@ -92,7 +83,7 @@ async fn main() -> ExitCode {
     } else {
         describe(&site);
     }
-    match site.serve(shutdown()).await {
+    match site.serve(until_stopped()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("local-site: {e}");
