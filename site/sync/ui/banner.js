@@ -12,6 +12,15 @@ const HEALTH = {
   failing: "Failing",
 };
 
+/** "1 conflict(s) waiting for you, 2 settled by the policy to review". */
+function conflictWords({ open_conflicts: open, conflicts_waiting: waiting }) {
+  const settled = open - waiting;
+  const said = [];
+  if (waiting > 0) said.push(`${waiting} conflict(s) waiting for you`);
+  if (settled > 0) said.push(`${settled} conflict(s) settled by the policy, to review`);
+  return said.join("; ");
+}
+
 export function createBanner(app) {
   const banner = document.getElementById("banner");
   const word = document.getElementById("health-word");
@@ -40,20 +49,7 @@ export function createBanner(app) {
       status.last_ok_at && !last?.ok && h("li", {}, "Last good sync: ", time(status.last_ok_at), "."),
       status.queued_pushes > 0 &&
         h("li", {}, `${status.queued_pushes} push(es) queued: sent when Notion can be reached again.`),
-      status.open_conflicts > 0 &&
-        h(
-          "li",
-          {},
-          h(
-            "a",
-            { href: "#conflicts" },
-            `${status.conflicts_waiting} conflict(s) waiting for you`,
-            status.open_conflicts > status.conflicts_waiting
-              ? `, ${status.open_conflicts - status.conflicts_waiting} settled by the policy to review`
-              : "",
-          ),
-          ".",
-        ),
+      status.open_conflicts > 0 && h("li", {}, h("a", { href: "#conflicts" }, conflictWords(status)), "."),
     );
     count.textContent = status.open_conflicts > 0 ? `(${status.open_conflicts})` : "";
   }
