@@ -40,9 +40,11 @@ export function configure(options = {}) {
   if (options.storage) settings.storage = options.storage;
 }
 
-/** Keeps the key for this tab (sessionStorage), for every call after. */
+/** Keeps the key for this tab (sessionStorage), for every call after; no key forgets it. */
 export function setKey(key) {
-  settings.storage.setItem(KEY_ITEM, String(key).trim());
+  const trimmed = String(key ?? "").trim();
+  if (trimmed) settings.storage.setItem(KEY_ITEM, trimmed);
+  else forgetKey();
 }
 
 /** Whether a key was given in this tab. */
