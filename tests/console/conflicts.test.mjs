@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { screenshot, sharedBrowser, signedIn, skip, startSite } from "./harness.mjs";
+import { screenshot, sharedBrowser, signedIn, skip, startSite, tabTo } from "./harness.mjs";
 
 const chromium = sharedBrowser();
 
@@ -74,11 +74,17 @@ test("the roadmap's dialog: Notion says / Dialer says, last edits, the recommend
   assert.deepEqual(page.pageErrors, []);
 });
 
-test("Keep Dialer puts the dialer's phone on both sides", { skip }, async (t) => {
+test("Keep Dialer puts the dialer's phone on both sides, all by keyboard", { skip }, async (t) => {
   const { site, page } = await acmeInConflict(t, ROADMAP);
-  const dialog = await openDialog(page);
-  await dialog.getByRole("button", { name: "Keep Dialer" }).click();
+  await page.locator("body").focus();
+  await tabTo(page, "Resolve Acme Corp…");
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Conflict detected: Acme Corp" });
+  await dialog.waitFor();
+  await tabTo(page, "Keep Dialer");
+  await page.keyboard.press("Enter");
   await noConflictLeft(page);
+  await page.locator("#conflicts .done:focus").waitFor();
   assert.deepEqual(await bothSides(site), { dialer: "555-2222", notion: "555-2222" });
   assert.deepEqual(page.pageErrors, []);
 });

@@ -252,6 +252,23 @@ export async function screenshot(page, name) {
 }
 
 /**
+ * Presses Tab until the focused element is the one named `name` (its
+ * accessible name, as a screen reader says it), as a keyboard user
+ * reaches it; fails if it never gets there.
+ */
+export async function tabTo(page, name) {
+  for (let presses = 0; presses < 100; presses++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      return (el?.getAttribute("aria-label") || el?.textContent || "").trim();
+    });
+    if (focused === name) return;
+  }
+  throw new Error(`Tab never reached ${JSON.stringify(name)}`);
+}
+
+/**
  * Holds the requests to `/api/<fn>` until `release()` is called, so a test
  * can see the page's "Syncing…" state before the answer comes; after it,
  * they go straight through.

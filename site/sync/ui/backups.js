@@ -35,8 +35,9 @@ export function createBackups(app) {
         const values = Object.entries(restored.values)
           .map(([field, value]) => `${fieldWords(field)} ${valueText(value)}`)
           .join(", ");
-        done = h("p", { class: "done", role: "status" }, `${backup.company_name} is back as it was before that run: ${values}.`);
+        done = h("p", { class: "done", role: "status", tabindex: "-1" }, `${backup.company_name} is back as it was before that run: ${values}.`);
         await app.refresh();
+        done.focus();
       } catch (error) {
         restore.disabled = false;
         if (!app.keyRefused(error)) show(outcome, problem(error));

@@ -72,6 +72,8 @@ export function createConflicts(app) {
     }
     render(conflict, notice);
     if (!dialog.open) dialog.showModal();
+    // Shown again after a refusal: the buttons are new, so focus the first.
+    else dialog.querySelector(".actions button")?.focus();
   }
 
   function render(conflict, notice) {
@@ -165,8 +167,9 @@ export function createConflicts(app) {
     try {
       const resolved = await sync.resolve(conflict.contactId, choice);
       dialog.close();
-      done = h("p", { class: "done", role: "status" }, `${conflict.companyName}: ${describeChoice(choice)}. Now on both sides: ${describeValues(conflict, resolved.values)}.`);
+      done = h("p", { class: "done", role: "status", tabindex: "-1" }, `${conflict.companyName}: ${describeChoice(choice)}. Now on both sides: ${describeValues(conflict, resolved.values)}.`);
       await app.refresh();
+      done.focus();
     } catch (failure) {
       for (const b of buttons) b.disabled = false;
       if (app.keyRefused(failure)) return;
