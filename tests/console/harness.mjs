@@ -166,6 +166,8 @@ function dialerSide(blobs) {
       const { blobs: listed } = await store.list();
       return Promise.all(listed.map((b) => store.get(b.key, { type: "json" })));
     },
+    /** The dialer saves a contact (one blob per contact, key = its id). */
+    put: (contact) => store.setJSON(String(contact.id), contact),
     /** A person edits contact `id` in the dialer (which stamps updatedAt). */
     async edit(id, changes) {
       const contact = await side.get(id);

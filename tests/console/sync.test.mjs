@@ -118,3 +118,24 @@ test("a push while Notion is down is queued for the scheduled sync", { skip }, a
   await site.notion.clearFaults();
   assert.deepEqual(page.pageErrors, []);
 });
+
+test("a run the brake holds changes nothing, says why, and goes through when asked", { skip }, async (t) => {
+  const { site, page } = await consoleOnFreshSite(t);
+  await site.api("sync-to-notion", {});
+  // An import adds six contacts at once: more than half of what the sync knows.
+  for (let id = 2001; id <= 2006; id++) {
+    await site.dialer.put({ id: String(id), companyName: `Imported ${id}`, phone: `555-01${id % 100}`, totalDials: 0, callHistory: [] });
+  }
+
+  await page.getByRole("button", { name: "Sync both ways" }).click();
+  await page.locator('#run-result[data-state="held"]').waitFor();
+  await result(page).getByText("this run would create 6 of 9 records").waitFor();
+  await page.locator("#banner-facts").getByText("was held (nothing changed)").waitFor();
+  assert.equal(await site.notion.pageOf(2001), null, "held: nothing created");
+  await screenshot(page, "sync-held");
+
+  await result(page).getByRole("button", { name: "Run it anyway" }).click();
+  await page.locator('#run-result[data-state="synced"]').waitFor();
+  assert.equal(await site.notion.text(2006, "Name"), "Imported 2006");
+  assert.deepEqual(page.pageErrors, []);
+});

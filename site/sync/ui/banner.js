@@ -44,7 +44,7 @@ export function createBanner(app) {
           "Last run: ",
           time(last.finished_at),
           `, ${last.mode}, `,
-          last.ok ? "went through." : "failed.",
+          last.held ? "was held (nothing changed)." : last.ok ? "went through." : "failed.",
         ),
       status.last_ok_at && !last?.ok && h("li", {}, "Last good sync: ", time(status.last_ok_at), "."),
       status.queued_pushes > 0 &&
