@@ -113,6 +113,27 @@ test("Manual Merge takes a side per field or a typed value", { skip }, async (t)
   assert.deepEqual(page.pageErrors, []);
 });
 
+test("a typed value the sync cannot read is refused in place, the merge kept to correct", { skip }, async (t) => {
+  const { site, page } = await acmeInConflict(t, {
+    notion: { ...ROADMAP.notion, "Next Follow Up Date": { date: { start: "2026-12-10" } } },
+    dialer: { ...ROADMAP.dialer, nextFollowUp: "2026-12-11" },
+  });
+  const dialog = await openDialog(page);
+  await dialog.getByRole("button", { name: "Manual Merge" }).click();
+  const merge = dialog.getByRole("form", { name: "Manual merge" });
+  const followUp = merge.getByRole("group", { name: "Next Follow Up Date" });
+  await followUp.getByLabel("Next Follow Up Date: value to keep").fill("next week");
+  await merge.getByRole("button", { name: "Save merged version" }).click();
+  await dialog.getByText("Invalid `fields.nextFollowUp.value`").waitFor();
+  assert.equal(await followUp.getByLabel("Next Follow Up Date: value to keep").inputValue(), "next week", "the form is kept");
+
+  await followUp.getByLabel("Next Follow Up Date: value to keep").fill("2026-12-12");
+  await merge.getByRole("button", { name: "Save merged version" }).click();
+  await noConflictLeft(page);
+  assert.equal((await site.dialer.get(1001)).nextFollowUp, "2026-12-12");
+  assert.deepEqual(page.pageErrors, []);
+});
+
 test("an answer after a side moved is refused with the reason, and the dialog shows the values as they are", { skip }, async (t) => {
   const { site, page } = await acmeInConflict(t, ROADMAP);
   const dialog = await openDialog(page);

@@ -174,20 +174,29 @@ export function createConflicts(app) {
       for (const b of buttons) b.disabled = false;
       if (app.keyRefused(failure)) return;
       const notice = problem(failure);
-      if (failure.status === 400) {
-        // The conflict was refreshed with both sides as they are now.
-        await load();
-        if (listed.some((c) => String(c.contactId) === String(conflict.contactId))) return open(conflict.contactId, notice);
+      if (failure.status !== 400) return show(error, notice);
+      // Refused: a side moved (the conflict now holds both sides as they
+      // are, or is gone), or a typed value was not understood.
+      await load();
+      const now = listed.find((c) => String(c.contactId) === String(conflict.contactId));
+      if (!now) {
         dialog.close();
         done = notice;
         await load();
-        return;
+      } else if (valuesOf(now) !== valuesOf(conflict)) {
+        await open(conflict.contactId, notice);
+      } else {
+        show(error, notice);
       }
-      show(error, notice);
     }
   }
 
   return { load, open };
+}
+
+/** Both sides' values of a conflict, to tell whether it moved. */
+function valuesOf(conflict) {
+  return JSON.stringify(conflict.fields.map((f) => [f.field, f.dialer, f.notion]));
 }
 
 function describeChoice(choice) {
