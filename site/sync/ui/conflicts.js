@@ -66,9 +66,11 @@ export function createConflicts(app) {
     const conflict = listed.find((c) => String(c.contactId) === String(contactId));
     if (!conflict) {
       await load();
-      const fresh = listed.find((c) => String(c.contactId) === String(contactId));
-      if (!fresh) return;
-      return open(contactId, notice);
+      if (listed.some((c) => String(c.contactId) === String(contactId))) return open(contactId, notice);
+      done = h("p", { class: "done", role: "status", tabindex: "-1" }, `Contact #${contactId} has no open conflict any more.`);
+      await load();
+      done.focus();
+      return;
     }
     render(conflict, notice);
     if (!dialog.open) dialog.showModal();
