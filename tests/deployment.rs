@@ -1,7 +1,8 @@
 //! What Netlify needs to deploy and schedule the functions, checked from
-//! the repo: netlify.toml's build flag, schedule and rewrite, and the
-//! function crates' layout (package name == directory name, src/main.rs,
-//! a workspace member), and that Netlify's own TOML parser reads them.
+//! the repo: netlify.toml's build flag, schedule, rewrite and published
+//! folder (the sync console), the function crates' layout (package name ==
+//! directory name, src/main.rs, a workspace member), and that Netlify's own
+//! TOML parser reads them.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,17 @@ fn the_dialer_reaches_functions_under_api() {
         .any(|r| r["from"].as_str() == Some("/api/*")
             && r["to"].as_str() == Some("/.netlify/functions/:splat")
             && r["status"].as_integer() == Some(200)));
+}
+
+#[test]
+fn the_sync_console_is_published_at_sync() {
+    let t = netlify_toml();
+    let publish = t["build"]["publish"].as_str().expect("[build] publish");
+    assert_eq!(root().join(publish), test_harness::site::publish_dir());
+    for file in ["index.html", "syncClient.js"] {
+        let path = root().join(publish).join("sync").join(file);
+        assert!(path.is_file(), "{} is not published", path.display());
+    }
 }
 
 #[test]

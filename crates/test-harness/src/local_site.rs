@@ -4,16 +4,19 @@
 //! and shared with its integration; the official Blobs server holds the
 //! dialer's contacts (two samples) and the sync's state; the real function
 //! binaries answer at `/api/<function>` and `/.netlify/functions/<function>`
-//! through the Lambda Runtime API, as on Netlify. The same `curl` commands
-//! work here and against the real site.
+//! through the Lambda Runtime API, as on Netlify; the published files
+//! (netlify.toml's `[build] publish`: the sync console at `/sync/`) are
+//! served as Netlify's CDN serves them. The same `curl` commands, and the
+//! same console, work here and against the real site.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::{Component, Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
@@ -21,7 +24,7 @@ use serde_json::{json, Value};
 
 use crate::app::{AppOptions, TestApp};
 use crate::event::ApiEvent;
-use crate::site::function_names;
+use crate::site::{function_names, publish_dir};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalSiteError {
@@ -45,6 +48,8 @@ pub struct LocalSiteOptions {
     pub port: Option<u16>,
     /// The `SYNC_API_KEY` the functions get.
     pub api_key: String,
+    /// More environment for the functions (`SYNC_CONFLICT_POLICY`, ...).
+    pub env: Vec<(String, String)>,
 }
 
 /// The site, its stand-ins, and the address it listens on.
@@ -58,25 +63,43 @@ pub struct LocalSite {
 impl LocalSite {
     /// Starts the stand-ins, seeds the samples, and binds the port.
     pub async fn start(options: LocalSiteOptions) -> Result<LocalSite, LocalSiteError> {
-        let listener = bind(options.port).await?;
-        let addr = listener.local_addr().map_err(LocalSiteError::Serve)?;
+        let mut env = vec![("SYNC_API_KEY".to_string(), options.api_key.clone())];
+        env.extend(options.env);
         let app = TestApp::spawn_with(AppOptions {
-            env: vec![("SYNC_API_KEY".into(), options.api_key.clone())],
+            env,
             ..AppOptions::default()
         })
         .await;
         seed(&app).await;
+        LocalSite::serving(app, options.port).await
+    }
+
+    /// The site over stand-ins already started (the demo's, with its data).
+    pub async fn serving(app: TestApp, port: Option<u16>) -> Result<LocalSite, LocalSiteError> {
+        let listener = bind(port).await?;
+        let addr = listener.local_addr().map_err(LocalSiteError::Serve)?;
+        let api_key = app
+            .env()
+            .into_iter()
+            .find(|(k, _)| k == "SYNC_API_KEY")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
         Ok(LocalSite {
             app: Arc::new(app),
             listener,
             addr,
-            api_key: options.api_key,
+            api_key,
         })
     }
 
     /// `http://127.0.0.1:PORT`, the site's address (`$SITE` in the guide).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The sync console's address.
+    pub fn console_url(&self) -> String {
+        format!("{}/sync/", self.url())
     }
 
     /// What a person pastes into the second terminal.
@@ -89,14 +112,26 @@ impl LocalSite {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), LocalSiteError> {
+        let publish = publish_dir();
         let router = Router::new()
             .route("/api/{function}", any(function))
             .route("/.netlify/functions/{function}", any(function))
-            .with_state(Arc::clone(&self.app));
+            .with_state(Arc::clone(&self.app))
+            .fallback(move |uri: Uri| published_file(publish.clone(), uri));
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(LocalSiteError::Serve)
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM: how long a site for a person runs.
+pub async fn until_stopped() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
     }
 }
 
@@ -174,6 +209,53 @@ async fn function(
         }
     }
     response
+}
+
+/// A published file as Netlify's CDN answers for it: the file at the path,
+/// a folder's `index.html`, a folder without its slash redirected to it.
+async fn published_file(publish: PathBuf, uri: Uri) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "Not Found").into_response();
+    let Some(path) = file_under(&publish, uri.path()) else {
+        return not_found();
+    };
+    if path.is_dir() {
+        if !uri.path().ends_with('/') {
+            let to = format!("{}/", uri.path());
+            return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response();
+        }
+        return serve_file(&path.join("index.html"))
+            .await
+            .unwrap_or_else(not_found);
+    }
+    serve_file(&path).await.unwrap_or_else(not_found)
+}
+
+/// `url_path` under `publish`, or `None` if it would step outside it.
+fn file_under(publish: &FsPath, url_path: &str) -> Option<PathBuf> {
+    let relative = FsPath::new(url_path.trim_start_matches('/'));
+    let inside = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    inside.then(|| publish.join(relative))
+}
+
+async fn serve_file(path: &FsPath) -> Option<Response> {
+    let bytes = tokio::fs::read(path).await.ok()?;
+    let kind = match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    let headers = [
+        (header::CONTENT_TYPE, kind),
+        (header::CACHE_CONTROL, "no-cache"),
+    ];
+    Some((headers, bytes).into_response())
 }
 
 /// `a=1&b=two` as pairs (no percent-decoding beyond `+`: the functions'

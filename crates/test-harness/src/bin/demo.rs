@@ -1,10 +1,13 @@
 //! The main job on the embedded default: the Notion emulator, the official
 //! Blobs server and sample contacts, synced both ways by the real function
 //! binaries invoked through the Lambda Runtime API, as Netlify runs them.
-//! Run with `scripts/demo`.
+//! Run with `scripts/demo`; `scripts/demo --serve` then keeps the stand-ins
+//! running with the demo's data behind the local site, so a person can
+//! open the sync console.
 
 use serde_json::{json, Value};
 use test_harness::app::TestApp;
+use test_harness::local_site::{until_stopped, LocalSite};
 
 fn contact(id: u64, name: &str, phone: &str, industry: &str) -> Value {
     json!({
@@ -46,7 +49,15 @@ fn print_report(inv: &test_harness::lambda::Invocation) {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> std::process::ExitCode {
+    let serve = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--serve") => true,
+        Some(other) => {
+            eprintln!("demo: unknown option {other:?}; usage: scripts/demo [--serve]");
+            return std::process::ExitCode::from(2);
+        }
+    };
     println!("Starting the stand-ins: Notion emulator, official Netlify Blobs server, function binaries...");
     let app = TestApp::spawn().await;
     println!(
@@ -277,5 +288,57 @@ async fn main() {
             s["updated_in_dialer"],
             s["conflicts"]
         );
+    }
+
+    section("11. The sync console");
+    if !serve {
+        println!(
+            "  Run `scripts/demo --serve` to keep these stand-ins running and open the console"
+        );
+        println!("  at http://127.0.0.1:8888/sync/ (or `scripts/local-site` for fresh samples).");
+        return std::process::ExitCode::SUCCESS;
+    }
+    serve_console(app).await
+}
+
+/// Keeps the demo's stand-ins running behind the local site until Ctrl-C,
+/// with the roadmap's conflict open for the console to show.
+async fn serve_console(app: TestApp) -> std::process::ExitCode {
+    let page_id = app.page_id(1001);
+    let edited = app
+        .control()
+        .person_update_page(&page_id, json!({"Phone": {"phone_number": "555-1111"}}));
+    let mut acme = app.contact("1001").await.unwrap_or_default();
+    acme["phone"] = json!("555-2222");
+    acme["updatedAt"] = json!(chrono::Utc::now().to_rfc3339());
+    app.put_contact(acme).await;
+    let synced = app.post("scheduled-sync", json!({})).await;
+    if edited.is_ok() && synced.status == 200 {
+        println!(
+            "  Acme Corp's phone was just edited on both sides (Notion 555-1111, dialer 555-2222):"
+        );
+        println!(
+            "  the console shows the conflict, settled by last-edit-wins and kept for review."
+        );
+    }
+    let site = match LocalSite::serving(app, None).await {
+        Ok(site) => site,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    println!("  The stand-ins keep the demo's data; stop with Ctrl-C.");
+    println!(
+        "  Open {} and enter the key {}",
+        site.console_url(),
+        site.api_key
+    );
+    match site.serve(until_stopped()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

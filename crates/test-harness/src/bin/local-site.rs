@@ -1,23 +1,36 @@
-//! `scripts/local-site [--port N] [--key K]`: the site on this machine with
-//! (port 8888 unless given, or a free one when 8888 is taken)
-//! a stand-in Notion (see `test_harness::local_site`). Prints what it
-//! started, then one line to paste into a second terminal:
-//! `export SITE=http://127.0.0.1:PORT SYNC_API_KEY=...`. Stops on Ctrl-C
-//! or SIGTERM, taking its stand-ins with it.
+//! `scripts/local-site [--port N] [--key K] [--env NAME=VALUE]... [--json]`:
+//! the site on this machine (port 8888 unless given, or a free one when
+//! 8888 is taken) with a stand-in Notion (see `test_harness::local_site`).
+//! Prints what it started, the sync console's address, then one line to
+//! paste into a second terminal:
+//! `export SITE=http://127.0.0.1:PORT SYNC_API_KEY=...`. `--env` gives the
+//! functions more environment (`SYNC_CONFLICT_POLICY=ask`); `--json`
+//! prints one JSON line instead, for the browser tests: the site, the key,
+//! and how to reach both stand-ins. Stops on Ctrl-C or SIGTERM, taking its
+//! stand-ins with it.
 
 use std::process::ExitCode;
 
-use test_harness::local_site::{notion_values, LocalSite, LocalSiteOptions};
+use serde_json::json;
+use test_harness::blobs_server::FAKE_SITE_ID;
+use test_harness::local_site::{notion_values, until_stopped, LocalSite, LocalSiteOptions};
 
-const USAGE: &str = "usage: scripts/local-site [--port N] [--key SYNC_API_KEY]";
+const USAGE: &str =
+    "usage: scripts/local-site [--port N] [--key SYNC_API_KEY] [--env NAME=VALUE]... [--json]";
 
-fn options() -> Result<LocalSiteOptions, String> {
+fn options() -> Result<(LocalSiteOptions, bool), String> {
     let mut options = LocalSiteOptions {
         port: None,
         api_key: "local-try-key".into(),
+        env: Vec::new(),
     };
+    let mut json = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        if arg == "--json" {
+            json = true;
+            continue;
+        }
         let value = args
             .next()
             .ok_or_else(|| format!("{arg} needs a value; {USAGE}"))?;
@@ -30,24 +43,21 @@ fn options() -> Result<LocalSiteOptions, String> {
                 )
             }
             "--key" => options.api_key = value,
+            "--env" => {
+                let (name, value) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env {value:?} is not NAME=VALUE; {USAGE}"))?;
+                options.env.push((name.to_string(), value.to_string()));
+            }
             _ => return Err(format!("unknown option {arg:?}; {USAGE}")),
         }
     }
-    Ok(options)
-}
-
-async fn shutdown() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    Ok((options, json))
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match options() {
+    let (options, json) = match options() {
         Ok(options) => options,
         Err(message) => {
             eprintln!("local-site: {message}");
@@ -61,6 +71,29 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if json {
+        let ready = json!({
+            "site": site.url(),
+            "console": site.console_url(),
+            "key": site.api_key,
+            "notion": site.app.notion.base_url(),
+            "blobs": {"url": site.app.blobs.url(), "token": site.app.blobs.token(), "siteID": FAKE_SITE_ID},
+        });
+        println!("{ready}");
+    } else {
+        describe(&site);
+    }
+    match site.serve(until_stopped()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local-site: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What it started, for a person.
+fn describe(site: &LocalSite) {
     let notion = notion_values(&site.app);
     println!(
         "Notion stand-in (the emulator): {}",
@@ -85,13 +118,11 @@ async fn main() -> ExitCode {
         "Functions at {}/api/<function>; stop with Ctrl-C.",
         site.url()
     );
+    println!(
+        "Sync console at {} (its key: {})",
+        site.console_url(),
+        site.api_key
+    );
     println!("Paste this line into a second terminal:");
     println!("{}", site.export_line());
-    match site.serve(shutdown()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("local-site: {e}");
-            ExitCode::FAILURE
-        }
-    }
 }
