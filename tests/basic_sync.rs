@@ -30,7 +30,7 @@ async fn add_contact_in_dialer_syncs_to_notion() {
     // Every request spoke the Notion version under test (scripts/test runs
     // this file under both).
     let expected =
-        std::env::var("NOTION_VERSION").unwrap_or(notion_client::DEFAULT_NOTION_VERSION.into());
+        test_harness::app::pinned_notion_version().unwrap_or(notion_client::DEFAULT_NOTION_VERSION.into());
     let log = app.control().request_log();
     assert!(!log.is_empty());
     for r in log {

@@ -25,7 +25,7 @@ pub const VARIABLES: &[(&str, Need, &str)] = &[
     ),
     ("NOTION_DATABASE_ID", Need::Required, "the CRM database"),
     ("NOTION_API_URL", Need::Optional, "default: api.notion.com"),
-    ("NOTION_VERSION", Need::Optional, "Notion API version"),
+    ("NOTION_API_VERSION", Need::Optional, "default: 2026-03-11"),
     ("NOTION_REQUESTS_PER_MINUTE", Need::Optional, "default: 180"),
     (
         "SYNC_CONFLICT_POLICY",

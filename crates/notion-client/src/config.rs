@@ -67,7 +67,8 @@ impl NotionConfig {
     }
 
     /// Reads `NOTION_API_TOKEN`, `NOTION_DATABASE_ID` (required),
-    /// `NOTION_API_URL`, `NOTION_VERSION` and `NOTION_REQUESTS_PER_MINUTE`.
+    /// `NOTION_API_URL`, `NOTION_API_VERSION` (or its older name
+    /// `NOTION_VERSION`) and `NOTION_REQUESTS_PER_MINUTE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -94,11 +95,16 @@ impl NotionConfig {
                 message: format!("`{url}` is not a URL ({e}); leave it unset for api.notion.com"),
             })?;
         }
-        if let Some(version) = non_empty("NOTION_VERSION") {
+        // NOTION_API_VERSION is the documented name; NOTION_VERSION is kept
+        // for setups made before it.
+        let pinned = ["NOTION_API_VERSION", "NOTION_VERSION"]
+            .into_iter()
+            .find_map(|variable| non_empty(variable).map(|v| (variable, v)));
+        if let Some((variable, version)) = pinned {
             let version = version.trim();
             if !SUPPORTED_NOTION_VERSIONS.contains(&version) {
                 return Err(ConfigError::Invalid {
-                    variable: "NOTION_VERSION",
+                    variable,
                     message: format!(
                         "`{version}` is not a Notion version the sync speaks; use 2026-03-11 \
                          (the default), or 2025-09-03 for a workspace that needs it"
@@ -162,7 +168,7 @@ mod tests {
             ("NOTION_API_TOKEN", "ntn_abc"),
             ("NOTION_DATABASE_ID", "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"),
             ("NOTION_API_URL", "http://127.0.0.1:9999"),
-            ("NOTION_VERSION", "2026-03-11"),
+            ("NOTION_API_VERSION", "2025-09-03"),
             ("NOTION_REQUESTS_PER_MINUTE", "600"),
         ]))
         .expect("valid");
@@ -172,7 +178,7 @@ mod tests {
             "1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d"
         );
         assert_eq!(config.base_url.as_str(), "http://127.0.0.1:9999/");
-        assert_eq!(config.notion_version, "2026-03-11");
+        assert_eq!(config.notion_version, "2025-09-03");
         assert_eq!(config.requests_per_window, 600);
         assert!(!format!("{config:?}").contains("ntn_abc"));
     }
@@ -217,5 +223,17 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(old_version.to_string().contains("use 2026-03-11"));
+        assert!(old_version.to_string().contains("NOTION_VERSION"));
+    }
+
+    #[test]
+    fn the_older_variable_name_still_pins_the_version() {
+        let config = NotionConfig::from_lookup(lookup(&[
+            ("NOTION_API_TOKEN", "t"),
+            ("NOTION_DATABASE_ID", "1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"),
+            ("NOTION_VERSION", "2025-09-03"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.notion_version, "2025-09-03");
     }
 }

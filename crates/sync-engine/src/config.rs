@@ -68,6 +68,7 @@ impl EngineConfig {
                 "NOTION_API_TOKEN",
                 "NOTION_DATABASE_ID",
                 "NOTION_API_URL",
+                "NOTION_API_VERSION",
                 "NOTION_VERSION",
                 "NOTION_REQUESTS_PER_MINUTE",
             ]

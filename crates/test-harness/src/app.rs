@@ -106,9 +106,9 @@ impl TestApp {
             ("SYNC_API_KEY".to_string(), TEST_API_KEY.to_string()),
         ];
         // The Notion API version under test: the client's default unless the
-        // test run pins another (`NOTION_VERSION=2025-09-03 cargo test ...`).
-        if let Ok(version) = std::env::var("NOTION_VERSION") {
-            env.push(("NOTION_VERSION".to_string(), version));
+        // test run pins another (`NOTION_API_VERSION=2025-09-03 cargo test ...`).
+        if let Some(version) = pinned_notion_version() {
+            env.push(("NOTION_API_VERSION".to_string(), version));
         }
         for (k, v) in &self.options.env {
             env.retain(|(key, _)| key != k);
@@ -277,4 +277,12 @@ impl TestApp {
                 && p["properties"]["Dialer ID"]["number"].as_f64() == Some(id as f64)
         })
     }
+}
+
+/// The Notion API version a test run pins (`NOTION_API_VERSION`, or its
+/// older name `NOTION_VERSION`), if any.
+pub fn pinned_notion_version() -> Option<String> {
+    ["NOTION_API_VERSION", "NOTION_VERSION"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
 }
