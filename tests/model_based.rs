@@ -333,3 +333,22 @@ fn seed_4761_a_push_leaves_a_phone_match_to_the_run_that_reads_every_contact() {
         run(Run::Push { who: 155 }),
     ]);
 }
+
+/// Seed 100136 (found under load, where concurrent records make the cut
+/// fall anywhere): a run cut off after making a contact of a typed page and
+/// before recording it; the contact is deleted in the dialer; the page got
+/// a second contact under a new id. Here every cut point of that run, one
+/// page, so the order is fixed.
+#[test]
+fn seed_100136_a_page_never_gets_a_second_contact_after_a_cut_off_run() {
+    for at in 1..=12 {
+        for delivered in [true, false] {
+            holds(LastEditWins, &[
+                NotionCreate { phone: None },
+                twisted(Run::Scheduled, Twist::CutOff { at, delivered }),
+                DialerDelete { who: 0 },
+                DialerCreate { phone: phone(1, 0), updated_at: true },
+            ]);
+        }
+    }
+}

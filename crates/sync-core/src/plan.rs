@@ -55,6 +55,9 @@ pub struct PlanInput<'a> {
     /// already claims such a page: it neither links one by phone nor makes a
     /// contact of one, and leaves both to a run that reads them all.
     pub claimers_read: bool,
+    /// Dialer IDs an unfinished run handed to pages typed in Notion (page id
+    /// to id): such a page whose contact is missing gets that id again.
+    pub handed_out: BTreeMap<String, ContactId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -302,7 +305,8 @@ impl<'a> Planner<'a> {
             }
             let id = p
                 .dialer_id
-                .or_else(|| page_of_base.get(p.page_id.as_str()).copied());
+                .or_else(|| page_of_base.get(p.page_id.as_str()).copied())
+                .or_else(|| self.handed_out_id(p));
             if let Some(id) = id {
                 by_id.entry(id).or_default().push(p);
             }
@@ -330,6 +334,7 @@ impl<'a> Planner<'a> {
                 p.bad_dialer_id.is_none()
                     && p.dialer_id.is_none()
                     && !page_of_base.contains_key(p.page_id.as_str())
+                    && self.handed_out_id(p).is_none()
             })
             .collect();
         let trashed = input
@@ -344,6 +349,18 @@ impl<'a> Planner<'a> {
             unlinked,
             trashed,
         }
+    }
+
+    /// The id an unfinished run handed to this typed page, while no contact
+    /// and no record hold it: the contact it meant to make is made with it.
+    /// (A contact that exists is linked by the page it was made from.)
+    fn handed_out_id(&self, page: &NotionRecord) -> Option<ContactId> {
+        let input = self.input;
+        input
+            .handed_out
+            .get(&page.page_id)
+            .copied()
+            .filter(|id| !input.all_contact_ids.contains(id) && !input.bases.contains_key(id))
     }
 
     /// 1. Every contact read in this run, with its page.

@@ -55,6 +55,13 @@ pub struct SyncState {
     /// known as that contact's, so it never becomes a new contact.
     #[serde(default)]
     pub tombstones: BTreeMap<String, ContactId>,
+    /// Dialer IDs handed to pages typed in Notion by a run that has not yet
+    /// recorded the contacts it makes of them (saved before it makes them).
+    /// A run cut off between making a contact and recording it leaves the
+    /// page known here: the next run makes that same contact again if it is
+    /// missing, never a second one under a new id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub handouts: BTreeMap<String, ContactId>,
 }
 
 impl SyncState {

@@ -175,6 +175,7 @@ impl World {
             next_id: self.next_id,
             initial: self.bases.is_empty(),
             claimers_read: true,
+            handed_out: Default::default(),
         })
     }
 

@@ -152,6 +152,9 @@ fn record_outcomes(
 
 /// What the next run needs to know of a record this one wrote.
 fn remember(state: &mut SyncState, mapping: &sync_core::Mapping, id: ContactId, applied: Applied) {
+    if let Some(page) = &applied.base.page_id {
+        state.handouts.remove(page);
+    }
     if applied.base.status.is_deleted_in_dialer() {
         // The tombstone stays in its base; the index forgets it, so later
         // runs do not read it again, and remembers whose its page is.

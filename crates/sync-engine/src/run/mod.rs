@@ -21,7 +21,10 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use notion_client::{NotionClient, NotionError, Page};
 use serde_json::Value as Json;
-use sync_core::{ContactId, ContactSnapshot, Mapping, PageSnapshot, PlanInput, Schema, SchemaReport};
+use sync_core::{
+    ContactId, ContactSnapshot, DialerWrite, Mapping, PageSnapshot, Plan, PlanInput, Schema,
+    SchemaReport,
+};
 
 use crate::config::EngineConfig;
 use crate::dialer::DialerStore;
@@ -330,12 +333,32 @@ impl Engine {
             return Ok(report);
         }
         report.held = None;
+        self.hand_out_ids(&plan, &mut reading).await?;
         let outcomes = self
             .apply_all(&plan, &reading, run_id, options, lock)
             .await;
         self.commit(reading, &plan, outcomes, options, lock, &mut report)
             .await?;
         Ok(report)
+    }
+
+    /// Records, before any is made, the Dialer ID each contact made from a
+    /// page typed in Notion gets ([`crate::state::SyncState::handouts`]): one state write,
+    /// only in runs that make such contacts.
+    async fn hand_out_ids(&self, plan: &Plan, reading: &mut Reading) -> Result<(), EngineError> {
+        let new: Vec<(String, ContactId)> = plan
+            .records
+            .iter()
+            .filter(|r| matches!(r.dialer, DialerWrite::Create { .. }))
+            .filter_map(|r| r.page_id.clone().map(|p| (p, r.contact_id)))
+            .filter(|(p, id)| reading.state.handouts.get(p) != Some(id))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        reading.state.handouts.extend(new);
+        reading.state_version = self.state.save(&reading.state, &reading.state_version).await?;
+        Ok(())
     }
 
     /// What the core plans from: the contacts read, every contact's id, the
@@ -374,6 +397,7 @@ impl Engine {
             // Until a run has gone through, a big create is the first sync, not an accident.
             initial: !reading.state.first_sync_done,
             claimers_read: !matches!(scope, Scope::Contacts(_)),
+            handed_out: reading.state.handouts.clone(),
         }
     }
 }
