@@ -963,3 +963,16 @@ async fn a_notion_edit_then_a_call_in_the_dialer_both_arrive() {
     assert_eq!(again["summary"]["updated_in_notion"], 0, "{again:#}");
     assert_eq!(again["summary"]["updated_in_dialer"], 0, "{again:#}");
 }
+
+/// A setting holding something unusable is said to be unusable, with what
+/// is wrong, never that it is missing.
+#[tokio::test]
+async fn a_setting_with_an_unusable_value_is_not_called_missing() {
+    let app = TestApp::spawn_with_env(&[("SYNC_AFTER_HOURS_EVERY", "1")]).await;
+    let answer = app.scheduled().await;
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    let error = &answer.json.expect("JSON")["error"];
+    assert_eq!(error["code"], "config_invalid", "{error:#}");
+    assert!(error["message"].as_str().unwrap().contains("SYNC_AFTER_HOURS_EVERY is set to a value that cannot be used"), "{error:#}");
+    assert!(error["hint"].as_str().unwrap().contains("5 or more"), "{error:#}");
+}

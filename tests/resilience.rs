@@ -456,3 +456,53 @@ async fn the_run_report_names_the_rate_limit_that_slowed_it() {
         "{text}"
     );
 }
+
+/// A first import bigger than one invocation can do, through the real
+/// `scheduled-sync` binary told it has 5 s (3 s of which it keeps to
+/// answer), invoked every second (the 5-minute schedule, scaled down)
+/// against Notion's budget scaled down to 10 requests per 2 s: every
+/// invocation answers in time (the harness kills one that does not), each
+/// makes progress, none meets a 429 (each starts from the window the last
+/// one left), and at the end every contact has exactly one page.
+#[tokio::test]
+async fn a_first_import_bigger_than_one_run_finishes_over_deadline_bounded_invocations() {
+    let env = [
+        ("NOTION_REQUESTS_PER_MINUTE", "10"),
+        ("NOTION_RATE_WINDOW_SECONDS", "2"),
+        ("SYNC_AFTER_HOURS_EVERY", "5"),
+        ("SYNC_WEEKEND_EVERY", "5"),
+    ];
+    let app = TestApp::spawn_with(AppOptions {
+        rate_limit: 10,
+        rate_window: Duration::from_secs(2),
+        latency: Duration::from_millis(20),
+        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..AppOptions::default()
+    })
+    .await;
+    const N: u64 = 20;
+    for n in 1..=N {
+        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-02{n:02}")))
+            .await;
+    }
+    let mut pages_after = Vec::new();
+    while live_pages(&app).len() < N as usize {
+        assert!(pages_after.len() < 30, "no end in sight: pages after each run {pages_after:?}");
+        let answer = app.scheduled_within(Duration::from_secs(5)).await;
+        assert!((200..300).contains(&answer.status), "{}", answer.body);
+        pages_after.push(live_pages(&app).len());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    assert!(pages_after.len() > 1, "one invocation did it all: the test is too small to show anything");
+    assert!(
+        pages_after.windows(2).all(|w| w[1] > w[0]),
+        "an invocation made no page: {pages_after:?}"
+    );
+    assert_eq!(app.control().rate_limited_count(), 0, "a run walked into Notion's limit");
+    let mut ids: Vec<u64> = live_pages(&app)
+        .iter()
+        .filter_map(|p| p["properties"]["Dialer ID"]["number"].as_u64())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, (1..=N).collect::<Vec<_>>(), "one page per contact, no duplicate");
+}

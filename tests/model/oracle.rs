@@ -348,6 +348,10 @@ pub struct Oracle {
     trashed_by_person: BTreeSet<String>,
     /// Pages a person took back out of the trash.
     restored_by_person: BTreeSet<String>,
+    /// A run lost its lease while Notion was failing: a call note it logged
+    /// again may stay twice until a later run (with Notion answering)
+    /// removes the copy. Set and cleared by the world.
+    pub repeat_grace: bool,
 }
 
 /// A value a side held that the sync replaced in this step.
@@ -377,7 +381,9 @@ impl Oracle {
         self.duplicates(&obs, &mut v);
         self.own_fields(&obs, &mut v);
         self.saved_contacts(&obs, &mut v);
-        self.notes_at_most_once(&obs, &mut v);
+        if !self.repeat_grace {
+            self.notes_at_most_once(&obs, &mut v);
+        }
         let candidates = self.replaced(step.did, &obs, &mut v);
         self.prev = obs;
         (v, candidates)
@@ -502,8 +508,11 @@ impl Oracle {
         let mut contacts: BTreeMap<String, Vec<&String>> = BTreeMap::new();
         for (key, c) in &prev.contacts {
             let id: u64 = key.parse().unwrap_or(0);
-            // (A page in the trash still belongs to its contact.)
-            let has_page = prev.pages.iter().any(|p| p.dialer_id == Some(id));
+            // (A page in the trash still belongs to its contact, and so does
+            // the page the sync made for it, whose Dialer ID a person cleared.)
+            let has_page = prev.pages.iter().any(|p| {
+                p.dialer_id == Some(id) || self.bot_first_id.get(&p.id) == Some(&Some(id))
+            });
             if Obs::mirror(c).is_none() && !has_page {
                 if let Some(phone) = dialer_value(&FIELDS[1], c) {
                     contacts.entry(phone).or_default().push(key);

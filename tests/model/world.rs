@@ -152,6 +152,14 @@ impl World {
     pub async fn apply(&mut self, step: &Step) -> Vec<String> {
         self.tally.steps += 1;
         let ran = matches!(step, Step::Run { .. } | Step::Together(..));
+        // A run that loses its lease while Notion fails may leave a call note
+        // logged twice until a later run removes the copy (README: limits).
+        let cleanup_may_fail = self.notion.control().faults_pending();
+        if matches!(step, Step::Run { twist: Some(Twist::LeaseExpires { .. }), .. }) && cleanup_may_fail {
+            self.oracle.repeat_grace = true;
+        } else if ran && !cleanup_may_fail {
+            self.oracle.repeat_grace = false;
+        }
         match *step {
             Step::DialerCreate { phone, updated_at } => {
                 self.person.create_contact(phone, updated_at).await;

@@ -47,6 +47,14 @@ impl HttpError {
     /// 500: a required environment variable is missing. Functions only see
     /// variables scoped to Functions in the Netlify UI (netlify.toml's
     /// `[build.environment]` does not reach them), hence the hint.
+    /// 500: `var` is set, to a value the functions cannot use (the hint
+    /// says what is wrong with it).
+    pub fn config_invalid(var: &str) -> Self {
+        Self::new(500, "config_invalid", format!("{var} is set to a value that cannot be used")).with_hint(
+            "Correct it in Netlify: Site configuration > Environment variables, scope Functions, then redeploy.",
+        )
+    }
+
     pub fn config_missing(var: &str) -> Self {
         Self::new(500, "config_missing", format!("{var} is not set")).with_hint(
             "Set it in Netlify: Site configuration > Environment variables, scope Functions, then redeploy.",

@@ -51,6 +51,17 @@ fn block_batches(blocks: Vec<Value>) -> Vec<Vec<Value>> {
     batches
 }
 
+/// The requests a connection started in the current rate-limit window, and
+/// the pause Notion asked for, as wall-clock times (kept in the sync's state
+/// between invocations; a few kilobytes at most).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RequestWindow {
+    #[serde(default)]
+    pub starts: Vec<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A Notion API client. Clones share one connection pool, one rate limiter
 /// and one set of stats, so the budget holds however the caller fans out.
 #[derive(Clone)]
@@ -70,6 +81,8 @@ struct Inner {
     stats: StatsCounters,
     /// Notion's clock, from the `Date` header of the latest response.
     server_time: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
+    /// An earlier invocation's window was taken in (once per client).
+    window_resumed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for NotionClient {
@@ -180,6 +193,7 @@ impl NotionClient {
                 concurrency: Semaphore::new(config.max_concurrency.max(1)),
                 stats: StatsCounters::default(),
                 server_time: std::sync::Mutex::new(None),
+                window_resumed: Default::default(),
             }),
         })
     }
@@ -531,6 +545,48 @@ impl NotionClient {
         }
     }
 
+    /// No request starts after `deadline` (the function's own, less its
+    /// margin): one that would have to wait for the rate limit past it fails
+    /// at once with [`NotionError::OutOfTime`], nothing sent.
+    pub fn set_deadline(&self, deadline: Option<std::time::Instant>) {
+        self.inner
+            .limiter
+            .set_deadline(deadline.map(tokio::time::Instant::from_std));
+    }
+
+    /// This connection's request window as it stands, in wall-clock time, to
+    /// keep between invocations ([`NotionClient::resume_window`]).
+    pub async fn window(&self) -> RequestWindow {
+        let now = chrono::Utc::now();
+        let ago = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
+        let (ages, paused) = self.inner.limiter.usage().await;
+        RequestWindow {
+            starts: ages.into_iter().map(ago).collect(),
+            paused_until: paused.map(|p| now + chrono::Duration::from_std(p).unwrap_or_default()),
+        }
+    }
+
+    /// Takes in the window an earlier invocation left, so a run started right
+    /// after another paces itself instead of meeting a wall of 429s. Only
+    /// the first call of a client counts: later ones would count its own
+    /// requests twice.
+    pub async fn resume_window(&self, window: &RequestWindow) {
+        if self
+            .inner
+            .window_resumed
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let now = chrono::Utc::now();
+        let age = |t: &chrono::DateTime<chrono::Utc>| (now - *t).to_std().unwrap_or_default();
+        let ages: Vec<Duration> = window.starts.iter().map(age).collect();
+        let paused = window
+            .paused_until
+            .and_then(|until| (until - now).to_std().ok());
+        self.inner.limiter.resume(&ages, paused).await;
+    }
+
     async fn backoff(&self, wait: Duration) {
         tokio::time::sleep(wait).await;
         self.inner.stats.record_wait(wait);
@@ -544,7 +600,12 @@ impl NotionClient {
             .acquire()
             .await
             .map_err(|_| Failure::Connect("the client is shutting down".into()))?;
-        let waited = self.inner.limiter.acquire().await;
+        let waited = self
+            .inner
+            .limiter
+            .acquire()
+            .await
+            .map_err(|_| Failure::PastDeadline)?;
         self.inner.stats.record_wait(waited);
         self.inner.stats.record_attempt(call.route);
 
@@ -730,6 +791,7 @@ fn failure_kind(failure: &Failure) -> &'static str {
         Failure::Connect(_) => "connect",
         Failure::Network(_) => "network",
         Failure::Decode(_) => "decode",
+        Failure::PastDeadline => "past_deadline",
     }
 }
 

@@ -127,6 +127,20 @@ impl NotionConfig {
                 })?;
             config.window = Duration::from_secs(60);
         }
+        // Notion counts per minute; a shorter window scales a test or a
+        // benchmark down (the budget then counts per that many seconds).
+        if let Some(secs) = non_empty("NOTION_RATE_WINDOW_SECONDS") {
+            config.window = secs
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=60).contains(s))
+                .map(Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    variable: "NOTION_RATE_WINDOW_SECONDS",
+                    message: format!("`{secs}` is not a number of seconds from 1 to 60; leave it unset (60, as Notion counts)"),
+                })?;
+        }
         Ok(config)
     }
 }

@@ -69,6 +69,12 @@ pub enum NotionError {
     )]
     Blocked { message: String },
 
+    #[error(
+        "{route} was not sent: Notion's request budget frees up only after this run must \
+         answer; the next run sends it."
+    )]
+    OutOfTime { route: Route },
+
     #[error("Notion is unavailable ({status} {code}); try again in a few minutes.")]
     Unavailable {
         status: u16,
@@ -204,6 +210,7 @@ impl NotionError {
                 | NotionError::Network { .. }
                 | NotionError::Conflict { .. }
                 | NotionError::CreateUnconfirmed { .. }
+                | NotionError::OutOfTime { .. }
         )
     }
 
@@ -221,6 +228,7 @@ impl NotionError {
             }
             NotionError::Blocked { .. }
             | NotionError::CreateUnconfirmed { .. }
+            | NotionError::OutOfTime { .. }
             | NotionError::Timeout { .. }
             | NotionError::Network { .. }
             | NotionError::Decode { .. }
@@ -306,6 +314,8 @@ pub(crate) enum Failure {
     /// The request may have reached Notion.
     Network(String),
     Decode(String),
+    /// Never sent: the rate limit would let it start only after the deadline.
+    PastDeadline,
 }
 
 /// What the failed call was about, for the 404 message.
@@ -381,6 +391,7 @@ pub(crate) fn to_error(
             NotionError::Network { route, message }
         }
         Failure::Decode(message) => NotionError::Decode { route, message },
+        Failure::PastDeadline => NotionError::OutOfTime { route },
     }
 }
 

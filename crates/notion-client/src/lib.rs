@@ -15,7 +15,7 @@ mod route;
 mod secret;
 mod stats;
 
-pub use client::{NotionClient, QueryCursor};
+pub use client::{NotionClient, QueryCursor, RequestWindow};
 pub use config::{
     ConfigError, NotionConfig, DEFAULT_BASE_URL, DEFAULT_NOTION_VERSION,
     DEFAULT_REQUESTS_PER_MINUTE, SUPPORTED_NOTION_VERSIONS,

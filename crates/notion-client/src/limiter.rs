@@ -22,7 +22,13 @@ pub(crate) struct RateLimiter {
     /// FIFO order (tokio's mutex is fair).
     starts: Mutex<VecDeque<Instant>>,
     paused_until: std::sync::Mutex<Option<Instant>>,
+    /// No request starts after this: the caller must have answered by then.
+    deadline: std::sync::Mutex<Option<Instant>>,
 }
+
+/// A request could only start after the deadline set on the limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PastDeadline;
 
 impl RateLimiter {
     pub fn new(budget: u32, window: Duration) -> Self {
@@ -32,26 +38,72 @@ impl RateLimiter {
             window: window + margin(window),
             starts: Mutex::new(VecDeque::with_capacity(budget)),
             paused_until: std::sync::Mutex::new(None),
+            deadline: std::sync::Mutex::new(None),
         }
     }
 
-    /// Waits until a request may start and records it; returns the time waited.
-    pub async fn acquire(&self) -> Duration {
+    /// Waits until a request may start and records it; returns the time
+    /// waited. When that moment is past the deadline it does not wait: the
+    /// budget is the next invocation's to spend.
+    pub async fn acquire(&self) -> Result<Duration, PastDeadline> {
         let began = Instant::now();
         let mut starts = self.starts.lock().await;
         loop {
             let now = Instant::now();
-            if let Some(until) = self.paused_until().filter(|until| *until > now) {
-                tokio::time::sleep_until(until).await;
-                continue;
+            let until = match self.paused_until().filter(|until| *until > now) {
+                Some(until) => until,
+                None => match next_slot(&mut starts, now, self.budget, self.window) {
+                    None => {
+                        starts.push_back(now);
+                        return Ok(began.elapsed());
+                    }
+                    Some(free_at) => free_at,
+                },
+            };
+            if lock(&self.deadline).is_some_and(|deadline| until > deadline) {
+                return Err(PastDeadline);
             }
-            match next_slot(&mut starts, now, self.budget, self.window) {
-                None => {
-                    starts.push_back(now);
-                    return began.elapsed();
-                }
-                Some(free_at) => tokio::time::sleep_until(free_at).await,
-            }
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// No request may start after `deadline` (`None`: no limit).
+    pub fn set_deadline(&self, deadline: Option<Instant>) {
+        *lock(&self.deadline) = deadline;
+    }
+
+    /// How the window stands: the age of each request start in it, and how
+    /// long the pause Notion asked for still runs. A process that ends can
+    /// hand this to the next ([`RateLimiter::resume`]), so a run started
+    /// right after another does not spend the same window twice.
+    pub async fn usage(&self) -> (Vec<Duration>, Option<Duration>) {
+        let now = Instant::now();
+        let starts = self.starts.lock().await;
+        let ages = starts
+            .iter()
+            .map(|s| now.duration_since(*s))
+            .filter(|age| *age < self.window)
+            .collect();
+        let paused = self.paused_until().filter(|u| *u > now).map(|u| u - now);
+        (ages, paused)
+    }
+
+    /// Takes in the window as an earlier process left it ([`RateLimiter::usage`]).
+    pub async fn resume(&self, ages: &[Duration], paused: Option<Duration>) {
+        let now = Instant::now();
+        let mut starts = self.starts.lock().await;
+        let mut earlier: Vec<Instant> = ages
+            .iter()
+            .filter(|age| **age < self.window)
+            .filter_map(|age| now.checked_sub(*age))
+            .collect();
+        earlier.extend(starts.iter().copied());
+        earlier.sort();
+        let keep = earlier.len().saturating_sub(self.budget);
+        *starts = earlier.into_iter().skip(keep).collect();
+        drop(starts);
+        if let Some(wait) = paused {
+            self.pause_for(wait);
         }
     }
 
@@ -69,11 +121,12 @@ impl RateLimiter {
     }
 
     fn paused_until(&self) -> Option<Instant> {
-        *self
-            .paused_until
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *lock(&self.paused_until)
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// 2% of the window, at least 20 ms: enough for scheduling and network
@@ -134,7 +187,7 @@ mod tests {
         for _ in 0..17 {
             let limiter = limiter.clone();
             handles.push(tokio::spawn(async move {
-                limiter.acquire().await;
+                limiter.acquire().await.expect("no deadline");
                 Instant::now()
             }));
         }
@@ -154,7 +207,31 @@ mod tests {
         let start = Instant::now();
         limiter.pause_for(Duration::from_millis(300));
         limiter.pause_for(Duration::from_millis(10));
-        limiter.acquire().await;
+        limiter.acquire().await.expect("no deadline");
         assert!(start.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[tokio::test]
+    async fn a_slot_past_the_deadline_is_refused_without_waiting() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        limiter.set_deadline(Some(Instant::now() + Duration::from_secs(1)));
+        limiter.acquire().await.expect("first slot");
+        limiter.acquire().await.expect("second slot");
+        assert_eq!(limiter.acquire().await, Err(PastDeadline));
+    }
+
+    #[tokio::test]
+    async fn a_window_handed_on_is_not_spent_twice() {
+        let window = Duration::from_secs(60);
+        let first = RateLimiter::new(3, window);
+        for _ in 0..3 {
+            first.acquire().await.expect("slot");
+        }
+        let (ages, paused) = first.usage().await;
+        assert_eq!(ages.len(), 3);
+        let next = RateLimiter::new(3, window);
+        next.resume(&ages, paused).await;
+        next.set_deadline(Some(Instant::now() + Duration::from_secs(5)));
+        assert_eq!(next.acquire().await, Err(PastDeadline), "the window is full");
     }
 }

@@ -351,6 +351,11 @@ impl EmulatorControl {
         self.with(|i| i.faults.push(fault))
     }
 
+    /// Whether an injected fault has not fired all its times yet.
+    pub fn faults_pending(&self) -> bool {
+        self.with(|i| !i.faults.is_empty())
+    }
+
     pub fn clear_faults(&self) {
         self.with(|i| i.faults.clear())
     }

@@ -50,11 +50,14 @@ pub struct PlanInput<'a> {
     pub next_id: u64,
     /// No record has been synced yet: the brake does not apply.
     pub initial: bool,
-    /// Every contact that could claim a page typed in Notion was read (all
-    /// but a push's runs). A push cannot tell whether another contact
-    /// already claims such a page: it neither links one by phone nor makes a
-    /// contact of one, and leaves both to a run that reads them all.
-    pub claimers_read: bool,
+    /// Link a contact new to the sync to a page typed in Notion by phone.
+    /// A push cannot tell whether another contact already claims such a
+    /// page, so it leaves that to a run that reads every contact.
+    pub link_by_phone: bool,
+    /// Make a contact of each page typed in Notion that no contact took.
+    /// Only once every contact that could claim one has been offered it
+    /// (the last stage of a run; never in a push).
+    pub contacts_from_typed_pages: bool,
     /// Dialer IDs an unfinished run handed to pages typed in Notion (page id
     /// to id): such a page whose contact is missing gets that id again.
     pub handed_out: BTreeMap<String, ContactId>,
@@ -305,8 +308,7 @@ impl<'a> Planner<'a> {
             }
             let id = p
                 .dialer_id
-                .or_else(|| page_of_base.get(p.page_id.as_str()).copied())
-                .or_else(|| self.handed_out_id(p));
+                .or_else(|| page_of_base.get(p.page_id.as_str()).copied());
             if let Some(id) = id {
                 by_id.entry(id).or_default().push(p);
             }
@@ -334,7 +336,6 @@ impl<'a> Planner<'a> {
                 p.bad_dialer_id.is_none()
                     && p.dialer_id.is_none()
                     && !page_of_base.contains_key(p.page_id.as_str())
-                    && self.handed_out_id(p).is_none()
             })
             .collect();
         let trashed = input
@@ -353,14 +354,18 @@ impl<'a> Planner<'a> {
 
     /// The id an unfinished run handed to this typed page, while no contact
     /// and no record hold it: the contact it meant to make is made with it.
-    /// (A contact that exists is linked by the page it was made from.)
+    /// (A contact that exists was offered the page it was made from first.)
     fn handed_out_id(&self, page: &NotionRecord) -> Option<ContactId> {
         let input = self.input;
         input
             .handed_out
             .get(&page.page_id)
             .copied()
-            .filter(|id| !input.all_contact_ids.contains(id) && !input.bases.contains_key(id))
+            .filter(|id| {
+                !input.all_contact_ids.contains(id)
+                    && !input.bases.contains_key(id)
+                    && !self.taken_ids.contains(id)
+            })
     }
 
     /// 1. Every contact read in this run, with its page.
@@ -388,7 +393,7 @@ impl<'a> Planner<'a> {
                 (None, None) => self.match_unlinked(&snap.contact, &pages.unlinked),
                 (None, Some(_)) => (None, None),
             };
-            if link == Some(Link::ByPhone) && !input.claimers_read {
+            if link == Some(Link::ByPhone) && !input.link_by_phone {
                 self.problem(
                     Some(id),
                     page.map(|p| p.page_id.as_str()),
@@ -458,11 +463,11 @@ impl<'a> Planner<'a> {
             }
         }
         for page in &pages.unlinked {
-            if self.taken_pages.contains(&page.page_id) || !input.claimers_read {
+            if self.taken_pages.contains(&page.page_id) || !input.contacts_from_typed_pages {
                 continue;
             }
             self.taken_pages.insert(page.page_id.clone());
-            self.plan_new_contact(page, None);
+            self.plan_new_contact(page, self.handed_out_id(page));
         }
     }
 
@@ -941,6 +946,7 @@ impl<'a> Planner<'a> {
             if !self.input.all_contact_ids.contains(&id)
                 && !self.input.bases.contains_key(&id)
                 && !self.taken_ids.contains(&id)
+                && !self.input.handed_out.values().any(|h| *h == id)
             {
                 return Some(id);
             }
@@ -1065,9 +1071,7 @@ impl<'a> Planner<'a> {
             .input
             .all_contact_ids
             .len()
-            .max(self.input.bases.len())
-            .max(1);
-        let brake = self.input.config.brake;
+            .max(self.input.bases.len());
         let creates = self
             .records
             .iter()
@@ -1081,17 +1085,29 @@ impl<'a> Planner<'a> {
             .iter()
             .filter(|r| r.notion == NotionWrite::Trash || r.marks_archived())
             .count();
-        let limit = brake.max_share * known as f64;
-        for (count, what) in [(creates, "create"), (archives, "archive")] {
-            if count >= brake.min_records && count as f64 > limit {
-                return Some(format!(
-                    "held: this run would {what} {count} of {known} records (more than {:.0}%). Check both sides, then run again with force to apply",
-                    brake.max_share * 100.0
-                ));
-            }
-        }
-        None
+        brake_hold(&self.input.config.brake, creates, archives, known)
     }
+}
+
+/// The mass-change brake: why a run that would create or archive `creates`
+/// or `archives` of `known` records is held for a person, if it is.
+pub fn brake_hold(
+    brake: &crate::config::Brake,
+    creates: usize,
+    archives: usize,
+    known: usize,
+) -> Option<String> {
+    let known = known.max(1);
+    let limit = brake.max_share * known as f64;
+    for (count, what) in [(creates, "create"), (archives, "archive")] {
+        if count >= brake.min_records && count as f64 > limit {
+            return Some(format!(
+                "held: this run would {what} {count} of {known} records (more than {:.0}%). Check both sides, then run again with force to apply",
+                brake.max_share * 100.0
+            ));
+        }
+    }
+    None
 }
 
 impl fmt::Display for Plan {

@@ -71,6 +71,7 @@ impl EngineConfig {
                 "NOTION_API_VERSION",
                 "NOTION_VERSION",
                 "NOTION_REQUESTS_PER_MINUTE",
+                "NOTION_RATE_WINDOW_SECONDS",
             ]
             .into_iter()
             .find(|v| text.contains(v))

@@ -95,7 +95,50 @@ pub struct RunReport {
     pub error: Option<String>,
 }
 
+/// How much of the plans' text a report keeps (a first import plans
+/// thousands of records; the records themselves are listed anyway).
+const PLAN_TEXT_LINES: usize = 400;
+
 impl RunReport {
+    /// An empty report of a run starting now.
+    pub(crate) fn begin(
+        run_id: &str,
+        options: &crate::RunOptions,
+        started_at: DateTime<Utc>,
+        full_scan: bool,
+    ) -> RunReport {
+        RunReport {
+            run_id: run_id.to_string(),
+            mode: options.scope.describe(),
+            started_at,
+            finished_at: started_at,
+            dry_run: options.dry_run,
+            full_scan,
+            held: None,
+            summary: Summary::default(),
+            records: Vec::new(),
+            problems: Vec::new(),
+            plan: String::new(),
+            notion_requests: 0,
+            blobs_requests: 0,
+            notion_limits: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// A batch's plan: its problems, what it left unchanged, its text.
+    pub(crate) fn add_plan(&mut self, plan: &sync_core::Plan) {
+        self.summary.unchanged += plan.unchanged;
+        self.problems.extend(plan.problems.iter().cloned());
+        let lines = self.plan.lines().count();
+        if lines < PLAN_TEXT_LINES {
+            let text = plan.to_string();
+            let take: Vec<&str> = text.lines().take(PLAN_TEXT_LINES - lines).collect();
+            self.plan.push_str(&take.join("\n"));
+            self.plan.push('\n');
+        }
+    }
+
     pub fn ok(&self) -> bool {
         self.summary.failed == 0 && self.held.is_none() && self.error.is_none()
     }
@@ -108,21 +151,9 @@ impl RunReport {
         error: &crate::EngineError,
     ) -> RunReport {
         RunReport {
-            run_id: run_id.to_string(),
-            mode: options.scope.describe(),
-            started_at,
             finished_at: Utc::now(),
-            dry_run: options.dry_run,
-            full_scan: options.full_scan,
-            held: None,
-            summary: Summary::default(),
-            records: Vec::new(),
-            problems: Vec::new(),
-            plan: String::new(),
-            notion_requests: 0,
-            blobs_requests: 0,
-            notion_limits: Vec::new(),
             error: Some(error.to_string()),
+            ..RunReport::begin(run_id, options, started_at, options.full_scan)
         }
     }
 }

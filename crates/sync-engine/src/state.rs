@@ -62,6 +62,11 @@ pub struct SyncState {
     /// missing, never a second one under a new id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub handouts: BTreeMap<String, ContactId>,
+    /// Notion's request window as the last run left it: the next
+    /// invocation's client starts from it (Notion counts per connection, not
+    /// per process).
+    #[serde(default)]
+    pub notion_window: notion_client::RequestWindow,
 }
 
 impl SyncState {
@@ -142,6 +147,18 @@ pub struct CreateIntent {
     /// creating one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unconfirmed_at: Option<DateTime<Utc>>,
+}
+
+/// Call-log blocks a run appended after it lost its lease: the run that
+/// took over may have logged the same entries. Each entry's blocks go if
+/// the page holds its reference more than once. Kept until that check has
+/// been done, by that run or, if it could not, by the next.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RepeatCheck {
+    pub contact_id: ContactId,
+    pub page_id: String,
+    /// Each entry's reference, and the ids of the blocks appended for it.
+    pub entries: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -331,6 +348,28 @@ impl StateStore {
     pub async fn clear_intent(&self, id: ContactId) -> Result<(), EngineError> {
         self.store.delete(&format!("intents/{id}")).await?;
         Ok(())
+    }
+
+    pub async fn set_repeat_check(&self, check: &RepeatCheck) -> Result<(), EngineError> {
+        let key = format!("repeats/{}", check.contact_id);
+        self.store.set_json(&key, check, SetOptions::default()).await?;
+        Ok(())
+    }
+
+    pub async fn clear_repeat_check(&self, id: ContactId) -> Result<(), EngineError> {
+        self.store.delete(&format!("repeats/{id}")).await?;
+        Ok(())
+    }
+
+    /// Repeat checks a stalled run could not finish (one listing request).
+    pub async fn repeat_checks(&self) -> Result<Vec<RepeatCheck>, EngineError> {
+        let mut out = Vec::new();
+        for listed in self.store.list(Some("repeats/")).await? {
+            if let Some(check) = read_json::<RepeatCheck>(&self.store, &listed.key).await? {
+                out.push(check);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn calls_intent(&self, id: ContactId) -> Result<Option<CallsIntent>, EngineError> {

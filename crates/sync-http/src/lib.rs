@@ -19,10 +19,21 @@ pub use resolve::ResolveRequest;
 /// The engine for this invocation. Blobs access comes from the event (its
 /// token lasts one invocation), so an engine is never kept between calls.
 pub fn engine(req: &Request) -> Result<Engine, HttpError> {
-    let config = EngineConfig::from_env()
-        .map_err(|e| HttpError::config_missing(e.variable).with_hint(e.to_string()))?;
+    let config = EngineConfig::from_env().map_err(config_error)?;
     let blobs = req.blobs_client()?;
     Engine::new(config, blobs).map_err(http_error)
+}
+
+/// A setting the functions cannot run with: missing, or set to something
+/// unusable (then the answer says so, not that it is missing).
+pub fn config_error(e: sync_engine::ConfigError) -> HttpError {
+    let is_set = std::env::var(e.variable).is_ok_and(|v| !v.trim().is_empty());
+    let error = if is_set {
+        HttpError::config_invalid(e.variable)
+    } else {
+        HttpError::config_missing(e.variable)
+    };
+    error.with_hint(e.to_string())
 }
 
 /// When to stop starting writes: the function's own deadline minus a margin.

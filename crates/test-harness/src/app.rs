@@ -177,6 +177,18 @@ impl TestApp {
 
     /// [`TestApp::invoke`] without adding the API key (access-control tests).
     pub async fn invoke_as_is(&self, function: &str, event: ApiEvent) -> Invocation {
+        self.invoke_within(function, event, None).await
+    }
+
+    /// Invokes `function` telling it it has `deadline` (the platform's
+    /// limit: past it, plus a little slack, the process is killed and this
+    /// panics), or the harness's default of 30 s.
+    pub async fn invoke_within(
+        &self,
+        function: &str,
+        event: ApiEvent,
+        deadline: Option<std::time::Duration>,
+    ) -> Invocation {
         let event = event
             .blobs(&self.blobs.event_blobs_field())
             .site_id(self.blobs.site_id())
@@ -195,9 +207,11 @@ impl TestApp {
             functions.insert(function.to_string(), process);
         }
         let process = &functions[function];
-        process
-            .invoke(event)
-            .await
+        let answer = match deadline {
+            Some(d) => process.invoke_with_deadline(event, d).await,
+            None => process.invoke(event).await,
+        };
+        answer
             .unwrap_or_else(|e| panic!("{function} answers: {e}\n{}", process.logs()))
     }
 
@@ -250,6 +264,15 @@ impl TestApp {
             ApiEvent::post("/.netlify/functions/scheduled-sync").scheduled(),
         )
         .await
+    }
+
+    /// The scheduler's invocation of `scheduled-sync`, with `deadline` as
+    /// the platform's limit for it.
+    pub async fn scheduled_within(&self, deadline: std::time::Duration) -> Invocation {
+        let event = ApiEvent::post("/.netlify/functions/scheduled-sync")
+            .scheduled()
+            .header("authorization", &format!("Bearer {TEST_API_KEY}"));
+        self.invoke_within("scheduled-sync", event, Some(deadline)).await
     }
 
     /// Logs the function processes wrote so far.

@@ -174,7 +174,8 @@ impl World {
             bases: self.bases.clone(),
             next_id: self.next_id,
             initial: self.bases.is_empty(),
-            claimers_read: true,
+            link_by_phone: true,
+            contacts_from_typed_pages: true,
             handed_out: Default::default(),
         })
     }

@@ -29,12 +29,12 @@ use sync_core::{
     NotionWrite, Plan, RecordPlan, Strategy, Value,
 };
 
-use super::{snapshot, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
+use super::{snapshot, Batch, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
 
 use crate::dialer::{ContactWrite, Listed};
 use crate::error::EngineError;
 use crate::lock::RunLock;
-use crate::state::{CallsIntent, ConflictRecord, CreateIntent, Version};
+use crate::state::{RepeatCheck, CallsIntent, ConflictRecord, CreateIntent, Version};
 
 /// How long after an ambiguous, unconfirmed create the page may still be
 /// missing from Notion's queries (read-after-write lag). Until then a run
@@ -56,9 +56,8 @@ pub(crate) struct ApplyContext<'a> {
     pub(crate) open_conflicts: Vec<ContactId>,
     pub(crate) run_id: &'a str,
     pub(crate) lock: Option<&'a RunLock>,
-    /// Set once Notion refuses content for the Free plan's block limit: the
-    /// rest of the run sends no request that would create blocks.
-    pub(crate) blocks_refused: AtomicBool,
+    /// [`Reading::blocks_refused`].
+    pub(crate) blocks_refused: &'a AtomicBool,
 }
 
 impl ApplyContext<'_> {
@@ -107,12 +106,17 @@ enum NotionDone {
     PageTrashed(String),
 }
 
+/// How often a run that lost its lease tries to remove a call-log entry it
+/// may have logged twice before leaving it to the next run.
+const REPEAT_CHECK_TRIES: u32 = 3;
+
 impl Engine {
     /// Applies every record of `plan` until the deadline.
     pub(crate) async fn apply_all(
         &self,
         plan: &Plan,
         reading: &Reading,
+        batch: &Batch,
         run_id: &str,
         options: &RunOptions,
         lock: Option<&RunLock>,
@@ -120,9 +124,9 @@ impl Engine {
         let ctx = ApplyContext {
             mapping: &reading.mapping,
             data_source_id: &reading.data_source_id,
-            contacts: &reading.contacts,
+            contacts: &batch.contacts,
             listing: &reading.listing,
-            base_versions: &reading.base_versions,
+            base_versions: &batch.base_versions,
             open_conflicts: reading
                 .state
                 .index
@@ -132,7 +136,7 @@ impl Engine {
                 .collect(),
             run_id,
             lock,
-            blocks_refused: AtomicBool::new(false),
+            blocks_refused: &reading.blocks_refused,
         };
         stream::iter(plan.records.iter().cloned())
             .map(|r| {
@@ -178,7 +182,9 @@ impl Engine {
                 e @ (EngineError::LeaseLost
                 | EngineError::Moved(_)
                 | EngineError::Waiting(_)
-                | EngineError::Notion(NotionError::CreateUnconfirmed { .. })),
+                | EngineError::Notion(
+                    NotionError::CreateUnconfirmed { .. } | NotionError::OutOfTime { .. },
+                )),
             ) => Outcome::Deferred(e.to_string()),
             Err(e) => Outcome::Failed(e),
         }
@@ -653,38 +659,58 @@ impl Engine {
         }
         let created = self.notion.append_children(page_id, blocks).await?;
         // A run that stalled past its lease while appending: the run that took
-        // over may have logged the same entries. The later copy goes.
+        // over may have logged the same entries. The later copy goes; what
+        // to check is saved first, so the next run does it if this one cannot.
         if ctx.check().await.is_err() {
-            self.remove_repeated_entries(page_id, &entries, &per_entry, &created)
-                .await?;
+            let mut created = created.iter();
+            let check = RepeatCheck {
+                contact_id: id,
+                page_id: page_id.to_string(),
+                entries: entries
+                    .iter()
+                    .zip(&per_entry)
+                    .map(|(entry, blocks)| {
+                        let ids = created
+                            .by_ref()
+                            .take(blocks.len())
+                            .filter_map(|b| b["id"].as_str().map(str::to_string))
+                            .collect();
+                        (entry.reference(), ids)
+                    })
+                    .collect(),
+            };
+            self.state.set_repeat_check(&check).await?;
+            // A copy left now is seen until the next run: worth a few tries.
+            for attempt in 1..=REPEAT_CHECK_TRIES {
+                match self.remove_repeated_entries(&check).await {
+                    Ok(()) => break,
+                    Err(e) if attempt == REPEAT_CHECK_TRIES => {
+                        tracing::warn!(contact = %id, error = %e, "call-log repeat check failed; the next run does it");
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64)).await,
+                }
+            }
             return Err(EngineError::LeaseLost);
         }
         Ok(())
     }
 
-    /// Moves to the trash the blocks just `created` for each entry whose
-    /// reference the page body now holds more than once.
-    async fn remove_repeated_entries(
-        &self,
-        page_id: &str,
-        entries: &[LogEntry],
-        per_entry: &[Vec<Json>],
-        created: &[Json],
-    ) -> Result<(), EngineError> {
-        let body = body_text(&self.notion.list_children(page_id).await?);
-        let mut created = created.iter();
-        for (entry, blocks) in entries.iter().zip(per_entry) {
-            let mine: Vec<&Json> = created.by_ref().take(blocks.len()).collect();
-            if body.matches(&entry.reference()).count() < 2 {
+    /// Moves to the trash the blocks of each entry of `check` whose
+    /// reference the page body holds more than once, then forgets the check.
+    pub(crate) async fn remove_repeated_entries(&self, check: &RepeatCheck) -> Result<(), EngineError> {
+        let body = body_text(&self.notion.list_children(&check.page_id).await?);
+        for (reference, blocks) in &check.entries {
+            if body.matches(reference.as_str()).count() < 2 {
                 continue;
             }
-            for block in mine {
-                if let Some(block_id) = block["id"].as_str() {
-                    self.notion.delete_block(block_id).await?;
+            for block_id in blocks {
+                match self.notion.delete_block(block_id).await {
+                    Ok(_) | Err(NotionError::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
-        Ok(())
+        self.state.clear_repeat_check(check.contact_id).await
     }
 
     /// Notion refused a write because the page is in its trash: the record

@@ -30,12 +30,13 @@ use crate::config::EngineConfig;
 use crate::dialer::DialerStore;
 use crate::error::EngineError;
 use crate::lock::RunLock;
-use crate::report::{RecordStatus, RunReport, Summary};
+use crate::report::{RecordStatus, RunReport};
 use crate::state::StateStore;
 
 pub(crate) use apply::ApplyContext;
 pub use apply::CREATE_SETTLE_MINUTES;
-pub(crate) use read::Reading;
+use commit::Progress;
+pub(crate) use read::{Batch, Reading};
 
 /// Notion rounds edit times down to the minute and a query takes time: the
 /// cursor is kept this far behind Notion's clock at the end of a query.
@@ -233,9 +234,26 @@ impl Engine {
         };
         let notion_before = self.notion.stats();
         let blobs_before = self.blobs.stats();
+        // Nothing waits for Notion's budget past the time the run must stop.
+        self.notion.set_deadline(options.deadline);
         let result = self
             .run_locked(&options, &run_id, started_at, lock.as_ref())
             .await;
+        self.notion.set_deadline(None);
+        let result = match result {
+            // Notion's budget was spent by the run before this one until past
+            // this run's deadline: nothing was done, the next run goes on.
+            Err(EngineError::Notion(NotionError::OutOfTime { .. })) => {
+                let mut report = RunReport::begin(&run_id, &options, started_at, false);
+                report.problems.push(sync_core::Problem {
+                    contact_id: None,
+                    page_id: None,
+                    message: "Notion's request budget for this minute is spent until after this run must answer; nothing was changed, and the next run goes on".into(),
+                });
+                Ok(report)
+            }
+            other => other,
+        };
         let lost = lock.as_ref().is_some_and(RunLock::is_lost);
         // Recorded before the lock is released: the history index is
         // read-modify-write, and the lock keeps its writers one at a time.
@@ -296,55 +314,106 @@ impl Engine {
         lock: Option<&RunLock>,
     ) -> Result<RunReport, EngineError> {
         let mut reading = self.read(options, now).await?;
-        let plan = sync_core::plan(self.plan_input(&reading, &options.scope, now));
-        let mut report = RunReport {
-            run_id: run_id.to_string(),
-            mode: options.scope.describe(),
-            started_at: now,
-            finished_at: now,
-            dry_run: options.dry_run,
-            full_scan: reading.full_scan,
-            held: plan.held.clone(),
-            summary: Summary {
-                unchanged: plan.unchanged,
-                invalid: reading.invalid.len(),
-                ..Summary::default()
-            },
-            records: std::mem::take(&mut reading.invalid),
-            problems: reading
-                .problems
-                .drain(..)
-                .chain(plan.problems.iter().cloned())
-                .collect(),
-            plan: plan.to_string(),
-            notion_requests: 0,
-            blobs_requests: 0,
-            notion_limits: Vec::new(),
-            error: None,
-        };
-        let apply = !options.dry_run && (plan.held.is_none() || options.force);
-        if !apply {
-            for r in &plan.records {
-                report
-                    .records
-                    .push(crate::report::record_report(r, RecordStatus::Planned, None));
-                crate::report::count(&mut report.summary, r);
-            }
-            return Ok(report);
+        if !options.dry_run {
+            self.finish_repeat_checks().await;
         }
-        report.held = None;
-        self.hand_out_ids(&plan, &mut reading).await?;
-        let outcomes = self
-            .apply_all(&plan, &reading, run_id, options, lock)
-            .await;
-        self.commit(reading, &plan, outcomes, options, lock, &mut report)
-            .await?;
+        let held = self.brake(&reading, options);
+        let apply = !options.dry_run && (held.is_none() || options.force);
+        let mut report = RunReport::begin(run_id, options, now, reading.full_scan);
+        report.held = held.filter(|_| !apply);
+        report.problems.append(&mut reading.problems);
+        let mut progress = Progress::new(reading.state.next_id.max(
+            reading.listing.keys().next_back().map_or(1, |id| id.get() + 1),
+        ));
+        let keys = std::mem::take(&mut reading.keys);
+        let mut chunks = keys.chunks(BATCH).peekable();
+        while let Some(ids) = chunks.peek().copied() {
+            if options.past_deadline() || lock.is_some_and(RunLock::is_lost) {
+                break;
+            }
+            chunks.next();
+            let batch = self.read_batch(&mut reading, ids, options, now).await?;
+            let stage = Stage::Records(&options.scope);
+            self.plan_and_apply(&mut reading, batch, stage, apply, run_id, options, lock, &mut progress, &mut report)
+                .await?;
+            // A typed page a contact took is not offered to the next batches.
+            reading.unlinked.retain(|p| !progress.taken_pages.contains(&p.page_id));
+        }
+        let left: Vec<ContactId> = chunks.flatten().copied().collect();
+        let typed_stage = left.is_empty() && !reading.unlinked.is_empty()
+            && !options.scope.is_targeted() && !options.past_deadline();
+        if typed_stage {
+            let batch = Batch::typed_pages(&reading.unlinked);
+            self.plan_and_apply(&mut reading, batch, Stage::TypedPages, apply, run_id, options, lock, &mut progress, &mut report)
+                .await?;
+        } else {
+            progress.leave_typed_pages(&reading.unlinked);
+        }
+        progress.leave(&left, &reading, &mut report);
+        report.summary.invalid = reading.invalid.len();
+        report.records.splice(0..0, std::mem::take(&mut reading.invalid));
+        if apply {
+            self.commit(reading, progress, options, lock, &mut report)
+                .await?;
+        }
         Ok(report)
     }
 
+    /// The call-log repeat checks a run that lost its lease could not finish
+    /// ([`crate::state::RepeatCheck`]), done under this run's lease. One that
+    /// fails again waits for the next run.
+    async fn finish_repeat_checks(&self) {
+        let checks = match self.state.repeat_checks().await {
+            Ok(checks) => checks,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the call-log repeat checks; the next run looks again");
+                return;
+            }
+        };
+        for check in checks {
+            if let Err(e) = self.remove_repeated_entries(&check).await {
+                tracing::warn!(contact = %check.contact_id, error = %e, "call-log repeat check failed; the next run tries again");
+            }
+        }
+    }
+
+    /// Plans one batch with the core, then applies it (or only reports it,
+    /// for a dry run or a held plan).
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_and_apply(
+        &self,
+        reading: &mut Reading,
+        batch: Batch,
+        stage: Stage<'_>,
+        apply: bool,
+        run_id: &str,
+        options: &RunOptions,
+        lock: Option<&RunLock>,
+        progress: &mut Progress,
+        report: &mut RunReport,
+    ) -> Result<(), EngineError> {
+        let plan = sync_core::plan(self.plan_input(reading, &batch, stage, progress.next_id));
+        progress.next_id = progress.next_id.max(plan.next_id);
+        progress.taken_pages.extend(plan.records.iter().filter_map(|r| r.page_id.clone()));
+        report.add_plan(&plan);
+        if !apply {
+            for r in &plan.records {
+                report.records.push(crate::report::record_report(r, RecordStatus::Planned, None));
+                crate::report::count(&mut report.summary, r);
+            }
+            return Ok(());
+        }
+        self.hand_out_ids(&plan, reading).await?;
+        let outcomes = self
+            .apply_all(&plan, reading, &batch, run_id, options, lock)
+            .await;
+        progress.record(reading, &batch, &plan, outcomes, report);
+        Ok(())
+    }
+
     /// Records, before any is made, the Dialer ID each contact made from a
-    /// page typed in Notion gets ([`crate::state::SyncState::handouts`]): one state write,
-    /// only in runs that make such contacts.
+    /// page typed in Notion gets ([`crate::state::SyncState::handouts`]):
+    /// one state write, only in batches that make such contacts.
     async fn hand_out_ids(&self, plan: &Plan, reading: &mut Reading) -> Result<(), EngineError> {
         let new: Vec<(String, ContactId)> = plan
             .records
@@ -361,25 +430,42 @@ impl Engine {
         Ok(())
     }
 
-    /// What the core plans from: the contacts read, every contact's id, the
-    /// pages read and the bases.
+    /// The mass-change brake over the whole run, from what it read: contacts
+    /// new to the sync and pages typed in Notion (creates), contacts gone from
+    /// the dialer and pages gone to Notion's trash (archives). Off until a
+    /// first run has gone through (that is the first import).
+    fn brake(&self, reading: &Reading, options: &RunOptions) -> Option<String> {
+        if !reading.state.first_sync_done || options.scope.is_targeted() {
+            return None;
+        }
+        let index = &reading.state.index;
+        let creates = reading.wanted.iter().filter(|id| !index.contains_key(id)).count()
+            + reading.unlinked.len();
+        let gone = index.keys().filter(|id| !reading.listing.contains_key(id)).count();
+        let trashed = reading
+            .pages
+            .values()
+            .flatten()
+            .filter(|p| p.in_trash)
+            .count();
+        let archives = if options.scope == Scope::All { gone } else { 0 } + trashed;
+        let known = reading.listing.len().max(index.len());
+        sync_core::plan::brake_hold(&self.config.sync.brake, creates, archives, known)
+    }
+
+    /// What the core plans a batch from.
     fn plan_input<'a>(
         &'a self,
         reading: &'a Reading,
-        scope: &Scope,
-        now: DateTime<Utc>,
+        batch: &'a Batch,
+        stage: Stage<'_>,
+        next_id: u64,
     ) -> PlanInput<'a> {
-        let max_listed = reading
-            .listing
-            .keys()
-            .next_back()
-            .map(|id| id.get() + 1)
-            .unwrap_or(1);
         PlanInput {
             mapping: &reading.mapping,
             config: &self.config.sync,
-            now,
-            contacts: reading
+            now: self.now(),
+            contacts: batch
                 .contacts
                 .values()
                 .map(|(c, _)| ContactSnapshot {
@@ -390,16 +476,31 @@ impl Engine {
                 })
                 .collect(),
             all_contact_ids: reading.listing.keys().copied().collect(),
-            pages: reading.pages.clone(),
+            pages: batch.pages.clone(),
             full_scan: reading.full_scan,
-            bases: reading.bases.clone(),
-            next_id: reading.state.next_id.max(max_listed),
-            // Until a run has gone through, a big create is the first sync, not an accident.
-            initial: !reading.state.first_sync_done,
-            claimers_read: !matches!(scope, Scope::Contacts(_)),
+            bases: batch.bases.clone(),
+            next_id,
+            // The brake is the run's, over every batch (`Engine::brake`).
+            initial: true,
+            link_by_phone: !matches!(stage, Stage::Records(Scope::Contacts(_))),
+            contacts_from_typed_pages: matches!(stage, Stage::TypedPages),
             handed_out: reading.state.handouts.clone(),
         }
     }
+}
+
+/// How many records a batch holds: what is read, planned and applied
+/// together, and what a run keeps in memory at a time.
+pub const BATCH: usize = 200;
+
+/// Which part of a run a batch is.
+#[derive(Clone, Copy)]
+enum Stage<'a> {
+    /// Records by id, under the run's scope.
+    Records(&'a Scope),
+    /// The pages typed in Notion no contact took, once every batch has had
+    /// them on offer: they become new contacts.
+    TypedPages,
 }
 
 pub(crate) fn snapshot(page: &Page) -> PageSnapshot {

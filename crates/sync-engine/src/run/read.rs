@@ -21,7 +21,11 @@ use crate::error::EngineError;
 use crate::report::{RecordReport, RecordStatus};
 use crate::state::{fingerprint, SyncState, Version};
 
-/// What a run read, before anything is written.
+/// What a run read of both sides before its batches: the state, the
+/// schema, the dialer's listing and Notion's changed pages, and which
+/// records to look at. Contacts and bases are read batch by batch
+/// ([`Batch`]), so a run holds a few hundred at a time, however many there
+/// are, and starts writing within its first seconds.
 pub(crate) struct Reading {
     pub mapping: Mapping,
     pub data_source_id: String,
@@ -29,9 +33,18 @@ pub(crate) struct Reading {
     /// The version `state` was read at: it is saved back only if unchanged.
     pub state_version: Version,
     pub listing: BTreeMap<ContactId, Listed>,
-    /// The contacts read, with the version each was read at.
-    pub contacts: BTreeMap<ContactId, (DialerContact, Option<String>)>,
-    pub pages: Vec<NotionRecord>,
+    /// Contacts to read (their version moved, or their page changed).
+    pub wanted: BTreeSet<ContactId>,
+    /// Every record to look at, in id order: the batches' ids.
+    pub keys: Vec<ContactId>,
+    /// Pages read, by the record they belong to.
+    pub pages: BTreeMap<ContactId, Vec<NotionRecord>>,
+    /// Live pages no record claims (typed in Notion): offered to each batch
+    /// to link by the page a contact was made from or by phone; what is
+    /// left becomes new contacts at the end.
+    pub unlinked: Vec<NotionRecord>,
+    /// Pages whose Dialer ID is unusable: reported once, by the first batch.
+    pub odd: Vec<NotionRecord>,
     pub full_scan: bool,
     /// A full scan that also looked at every linked page it did not list
     /// (the deadline can cut that short: the next full scan finishes it).
@@ -40,6 +53,29 @@ pub(crate) struct Reading {
     pub problems: Vec<Problem>,
     /// Pages edited before this were all returned by this run's query.
     pub seen_until: DateTime<Utc>,
+    /// Set once Notion refuses content for the Free plan's block limit: the
+    /// rest of the run (every batch) sends no request that would create blocks.
+    pub blocks_refused: std::sync::atomic::AtomicBool,
+}
+
+impl Batch {
+    /// The last stage's batch: the typed pages no contact took.
+    pub(crate) fn typed_pages(pages: &[NotionRecord]) -> Batch {
+        Batch {
+            contacts: BTreeMap::new(),
+            pages: pages.to_vec(),
+            bases: BTreeMap::new(),
+            base_versions: BTreeMap::new(),
+        }
+    }
+}
+
+/// One batch of records: their contacts and bases, read together.
+pub(crate) struct Batch {
+    /// The contacts read, with the version each was read at.
+    pub contacts: BTreeMap<ContactId, (DialerContact, Option<String>)>,
+    /// This batch's pages, and the typed pages offered to it.
+    pub pages: Vec<NotionRecord>,
     pub bases: BTreeMap<ContactId, Base>,
     /// The version each record's base was read at (absent ones: `New`).
     pub base_versions: BTreeMap<ContactId, Version>,
@@ -66,8 +102,9 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Reading, EngineError> {
         let (mut state, state_version) = self.state.load().await?;
+        self.notion.resume_window(&state.notion_window).await;
         let (data_source_id, mapping, remapped, problems) = self.mapping(&mut state, now).await?;
-        let (listing, mut invalid) = self.list_contacts(&options.scope).await?;
+        let (listing, invalid) = self.list_contacts(&options.scope).await?;
         let mut wanted: BTreeSet<ContactId> = match &options.scope {
             Scope::Contacts(ids) => {
                 if let Some(id) = ids.iter().find(|id| !listing.contains_key(id)) {
@@ -113,36 +150,90 @@ impl Engine {
         {
             wanted.extend(listing.keys().filter(|id| !state.index.contains_key(id)));
         }
-        let contacts = self.read_contacts(&wanted, &listing, &mut invalid).await?;
-        if let Scope::Contacts(ids) = &options.scope {
-            let region = self.config.sync.phone_region;
-            keep_pages_for(&mut records, ids, &by_page, &contacts, region);
+        let mut pages: BTreeMap<ContactId, Vec<NotionRecord>> = BTreeMap::new();
+        let (mut unlinked, mut odd) = (Vec::new(), Vec::new());
+        for r in records {
+            match r.dialer_id.or_else(|| by_page.get(r.page_id.as_str()).copied()) {
+                Some(id) => pages.entry(id).or_default().push(r),
+                None if r.in_trash => {}
+                None if r.bad_dialer_id.is_some() => odd.push(r),
+                None => unlinked.push(r),
+            }
         }
-        // A bad contact is skipped entirely: it is neither created nor treated as deleted.
-        let invalid_ids: BTreeSet<ContactId> =
-            invalid.iter().filter_map(|r| r.contact_id).collect();
-        records.retain(|r| r.dialer_id.is_none_or(|id| !invalid_ids.contains(&id)));
-        let mut reading = Reading {
+        let mut keys: BTreeSet<ContactId> = wanted.iter().copied().collect();
+        keys.extend(pages.keys());
+        if options.scope == Scope::All {
+            // Contacts gone from the dialer: their pages are archived.
+            keys.extend(state.index.keys().filter(|id| !listing.contains_key(id)));
+        }
+        Ok(Reading {
             mapping,
             data_source_id,
             state,
             state_version,
             listing,
-            contacts,
-            pages: records,
+            wanted,
+            keys: keys.into_iter().collect(),
+            pages,
+            unlinked,
+            odd,
             full_scan,
             scan_complete,
             invalid,
             problems,
             seen_until,
-            bases: BTreeMap::new(),
-            base_versions: BTreeMap::new(),
-        };
-        self.load_bases(&mut reading, options).await?;
-        if full_scan && reading.scan_complete {
-            reading.scan_complete = self.read_pages_of_bases(&mut reading, options, now).await?;
+            blocks_refused: Default::default(),
+        })
+    }
+
+    /// Reads one batch: the wanted contacts among `ids`, and every base.
+    /// On a full scan, a linked page the scan did not list is looked up
+    /// (in the trash, mostly), until the deadline.
+    pub(crate) async fn read_batch(
+        &self,
+        reading: &mut Reading,
+        ids: &[ContactId],
+        options: &RunOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Batch, EngineError> {
+        let wanted: BTreeSet<ContactId> =
+            ids.iter().filter(|id| reading.wanted.contains(id)).copied().collect();
+        let contacts = self
+            .read_contacts(&wanted, &reading.listing, &mut reading.invalid)
+            .await?;
+        let invalid: BTreeSet<ContactId> = reading.invalid.iter().filter_map(|r| r.contact_id).collect();
+        let mut pages: Vec<NotionRecord> = ids
+            .iter()
+            .filter(|id| !invalid.contains(id))
+            .filter_map(|id| reading.pages.get(id))
+            .flatten()
+            .cloned()
+            .collect();
+        let loads = ids.iter().map(|&id| async move {
+            let (base, version) = self.state.base_versioned(id).await?;
+            Ok::<_, EngineError>((id, base, version))
+        });
+        let mut bases = BTreeMap::new();
+        let mut base_versions = BTreeMap::new();
+        for (id, base, version) in futures::future::try_join_all(loads).await? {
+            if let Some(base) = base {
+                bases.insert(id, base);
+            }
+            base_versions.insert(id, version);
         }
-        Ok(reading)
+        if reading.full_scan && reading.scan_complete {
+            reading.scan_complete = self
+                .read_pages_of_bases(reading, &bases, &mut pages, options, now)
+                .await?;
+        }
+        pages.extend(reading.unlinked.iter().cloned());
+        pages.append(&mut reading.odd);
+        Ok(Batch {
+            contacts,
+            pages,
+            bases,
+            base_versions,
+        })
     }
 
     /// The field table resolved against the schema (cached for a few
@@ -384,26 +475,30 @@ impl Engine {
     /// index): their bases say which page they are linked to.
     async fn read_pages_of_bases(
         &self,
-        reading: &mut Reading,
+        reading: &Reading,
+        bases: &BTreeMap<ContactId, Base>,
+        pages: &mut Vec<NotionRecord>,
         options: &RunOptions,
         now: DateTime<Utc>,
     ) -> Result<bool, EngineError> {
-        let seen: BTreeSet<String> = reading.pages.iter().map(|r| r.page_id.clone()).collect();
-        let unseen: Vec<(ContactId, String)> = reading
-            .bases
+        let seen: BTreeSet<&str> = reading
+            .pages
+            .values()
+            .flatten()
+            .map(|r| r.page_id.as_str())
+            .collect();
+        let unseen: Vec<(ContactId, String)> = bases
             .values()
             .filter(|b| b.status == sync_core::RecordStatus::Active)
             .filter(|b| reading.listing.contains_key(&b.contact_id))
             .filter_map(|b| b.page_id.clone().map(|p| (b.contact_id, p)))
-            .filter(|(_, p)| !seen.contains(p))
+            .filter(|(_, p)| !seen.contains(p.as_str()))
             .collect();
         for (id, page_id) in unseen {
             if options.past_deadline() {
                 return Ok(false);
             }
-            reading
-                .pages
-                .push(self.linked_page(&reading.mapping, id, &page_id, now).await?);
+            pages.push(self.linked_page(&reading.mapping, id, &page_id, now).await?);
         }
         Ok(true)
     }
@@ -469,71 +564,6 @@ impl Engine {
         Ok(contacts)
     }
 
-    /// Bases (and their versions) for every record the run looks at, and for
-    /// contacts gone from the dialer.
-    async fn load_bases(&self, reading: &mut Reading, options: &RunOptions) -> Result<(), EngineError> {
-        let by_page = reading.state.pages();
-        let mut ids: BTreeSet<ContactId> = reading.contacts.keys().copied().collect();
-        for p in &reading.pages {
-            if let Some(id) = p
-                .dialer_id
-                .or_else(|| by_page.get(p.page_id.as_str()).copied())
-            {
-                ids.insert(id);
-            }
-        }
-        if options.scope == Scope::All {
-            ids.extend(
-                reading
-                    .state
-                    .index
-                    .keys()
-                    .filter(|id| !reading.listing.contains_key(id)),
-            );
-        }
-        let loads = ids.into_iter().map(|id| async move {
-            let (base, version) = self.state.base_versioned(id).await?;
-            Ok::<_, EngineError>((id, base, version))
-        });
-        for (id, base, version) in futures::future::try_join_all(loads).await? {
-            if let Some(base) = base {
-                reading.bases.insert(id, base);
-            }
-            reading.base_versions.insert(id, version);
-        }
-        Ok(())
-    }
-}
-
-/// A push looks at the pages of its own contacts, and at pages typed in
-/// Notion only where one of them is the page one of its contacts was made
-/// from or shares its phone number: any other typed page is for a run that
-/// reads every contact (it might belong to one this push did not read).
-fn keep_pages_for(
-    records: &mut Vec<NotionRecord>,
-    ids: &[ContactId],
-    by_page: &BTreeMap<&str, ContactId>,
-    contacts: &BTreeMap<ContactId, (DialerContact, Option<String>)>,
-    region: sync_core::phone::Region,
-) {
-    let key = |s: &str| sync_core::phone::match_key(s, region);
-    let mirrors: BTreeSet<&str> = contacts.values().filter_map(|(c, _)| c.mirror_page_id()).collect();
-    let phones: BTreeSet<String> = contacts
-        .values()
-        .filter_map(|(c, _)| c.phone().and_then(key))
-        .collect();
-    records.retain(|r| match r.dialer_id {
-        Some(id) => ids.contains(&id),
-        None => {
-            by_page.get(r.page_id.as_str()).is_some_and(|id| ids.contains(id))
-                || mirrors.contains(r.page_id.as_str())
-                || r.values
-                    .get("phone")
-                    .and_then(sync_core::Value::as_text)
-                    .and_then(key)
-                    .is_some_and(|k| phones.contains(&k))
-        }
-    });
 }
 
 /// Which fields a mapping exchanges, through which properties and types.

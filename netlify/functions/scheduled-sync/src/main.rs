@@ -9,14 +9,13 @@ use serde_json::json;
 use std::time::Duration;
 use sync_engine::cadence::{Cadence, CadenceFromEnv};
 use sync_engine::{RunOptions, Scope};
-use sync_http::{deadline, engine, http_error, SyncRequest};
+use sync_http::{config_error, deadline, engine, http_error, SyncRequest};
 
 async fn handler(req: Request) -> Result<Response, HttpError> {
     let body = SyncRequest::parse(&req)?;
     let engine = engine(&req)?;
     let now = Utc::now();
-    let cadence = Cadence::from_env(engine.config.sync.time_zone)
-        .map_err(|e| HttpError::config_missing(e.variable).with_hint(e.to_string()))?;
+    let cadence = Cadence::from_env(engine.config.sync.time_zone).map_err(config_error)?;
     let queued = engine.state.queued().await.map_err(http_error)?;
     if req.is_scheduled() && queued.is_empty() && !cadence.is_due(now) {
         return Ok(Response::json(
