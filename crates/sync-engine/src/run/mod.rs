@@ -240,20 +240,7 @@ impl Engine {
             .run_locked(&options, &run_id, started_at, lock.as_ref())
             .await;
         self.notion.set_deadline(None);
-        let result = match result {
-            // Notion's budget was spent by the run before this one until past
-            // this run's deadline: nothing was done, the next run goes on.
-            Err(EngineError::Notion(NotionError::OutOfTime { .. })) => {
-                let mut report = RunReport::begin(&run_id, &options, started_at, false);
-                report.problems.push(sync_core::Problem {
-                    contact_id: None,
-                    page_id: None,
-                    message: "Notion's request budget for this minute is spent until after this run must answer; nothing was changed, and the next run goes on".into(),
-                });
-                Ok(report)
-            }
-            other => other,
-        };
+        let result = result.or_else(|e| out_of_time(e, &run_id, &options, started_at));
         let lost = lock.as_ref().is_some_and(RunLock::is_lost);
         // Recorded before the lock is released: the history index is
         // read-modify-write, and the lock keeps its writers one at a time.
@@ -501,6 +488,27 @@ enum Stage<'a> {
     /// The pages typed in Notion no contact took, once every batch has had
     /// them on offer: they become new contacts.
     TypedPages,
+}
+
+/// A run that could not start a request before its deadline (Notion's budget
+/// was spent by the run before it) did nothing: that is a report, not a
+/// failure; the next run goes on.
+fn out_of_time(
+    error: EngineError,
+    run_id: &str,
+    options: &RunOptions,
+    started_at: DateTime<Utc>,
+) -> Result<RunReport, EngineError> {
+    if !matches!(error, EngineError::Notion(NotionError::OutOfTime { .. })) {
+        return Err(error);
+    }
+    let mut report = RunReport::begin(run_id, options, started_at, false);
+    report.problems.push(sync_core::Problem {
+        contact_id: None,
+        page_id: None,
+        message: "Notion's request budget for this minute is spent until after this run must answer; nothing was changed, and the next run goes on".into(),
+    });
+    Ok(report)
 }
 
 pub(crate) fn snapshot(page: &Page) -> PageSnapshot {
