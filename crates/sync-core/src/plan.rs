@@ -595,7 +595,13 @@ impl<'a> Planner<'a> {
             }
             (None, Some(base)) if base.page_id.is_some() => {
                 if status == RecordStatus::ArchivedInNotion {
-                    self.unchanged += 1;
+                    // The dialer saved the contact over the sync's mark (its
+                    // own read, edit, save): it is marked again.
+                    if snap.contact.is_archived_in_notion() {
+                        self.unchanged += 1;
+                    } else {
+                        self.plan_notion_trash(base);
+                    }
                     return;
                 }
                 // Notion unchanged since the last sync: its side is the base.
