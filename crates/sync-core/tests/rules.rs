@@ -616,3 +616,39 @@ fn the_console_recommends_the_side_last_edit_wins_applies_even_when_the_dialer_t
         }
     }
 }
+
+/// A run cut off after handing a typed page an id (and maybe making its
+/// contact) and before recording it: the next run makes that contact with
+/// the same id, never a second one; an id the dialer has taken meanwhile is
+/// not reused.
+#[test]
+fn a_typed_page_gets_the_id_an_unfinished_run_handed_it_unless_the_dialer_took_it() {
+    let mut w = World::new(SyncConfig::default());
+    w.add_contact(acme());
+    w.sync();
+    let typed = w.add_page(None, values(&[("companyName", Value::text("Beta LLC")), ("phone", Value::text("555-9999"))]), t(5));
+    w.now = t(6);
+    w.handed_out.insert(typed.clone(), World::id(7));
+    let made: Vec<ContactId> = w
+        .plan()
+        .records
+        .iter()
+        .filter(|r| matches!(r.dialer, DialerWrite::Create { .. }))
+        .map(|r| r.contact_id)
+        .collect();
+    assert_eq!(made, vec![World::id(7)]);
+
+    let mut taken = acme();
+    taken["id"] = json!("7");
+    taken["phone"] = json!("555-7777");
+    w.add_contact(taken);
+    let plan = w.plan();
+    let made: Vec<ContactId> = plan
+        .records
+        .iter()
+        .filter(|r| matches!(r.dialer, DialerWrite::Create { .. }))
+        .map(|r| r.contact_id)
+        .collect();
+    assert_eq!(made.len(), 1);
+    assert_ne!(made[0], World::id(7), "{plan}");
+}

@@ -39,6 +39,8 @@ pub struct World {
     pub next_id: u64,
     pub now: DateTime<Utc>,
     pub page_counter: usize,
+    /// Ids an unfinished run handed to typed pages (`PlanInput::handed_out`).
+    pub handed_out: BTreeMap<String, ContactId>,
 }
 
 impl World {
@@ -51,6 +53,7 @@ impl World {
             next_id: 1,
             now: t(0),
             page_counter: 0,
+            handed_out: BTreeMap::new(),
         }
     }
 
@@ -176,7 +179,7 @@ impl World {
             initial: self.bases.is_empty(),
             link_by_phone: true,
             contacts_from_typed_pages: true,
-            handed_out: Default::default(),
+            handed_out: self.handed_out.clone(),
         })
     }
 
