@@ -393,3 +393,11 @@ fn replays(seed: u64) {
         assert!(out.violations.is_empty(), "{}", explain(&seq, &out));
     });
 }
+
+/// Seed 405432: a contact deleted in the dialer whose page a stalled run
+/// archived after the run that took over had recorded the delete; a person
+/// restored the page; it stayed live with no contact and no question asked.
+#[test]
+fn seed_405432_a_page_restored_after_a_stalled_runs_archive_asks_again() {
+    replays(405432);
+}

@@ -429,6 +429,11 @@ impl Engine {
                     && record.dialer_id == id
                     && !e.archived
                     && !record.in_trash
+                    // A page whose contact is gone from the dialer waits for
+                    // a decision (archive, or ask when a person restored it),
+                    // even if an earlier run saved that decision's base but
+                    // not its index (it stopped before its commit).
+                    && id.is_some_and(|id| listing.contains_key(&id))
             });
             if unchanged && !id.is_some_and(|id| wanted.contains(&id)) {
                 continue;
