@@ -401,3 +401,14 @@ fn replays(seed: u64) {
 fn seed_405432_a_page_restored_after_a_stalled_runs_archive_asks_again() {
     replays(405432);
 }
+
+/// Seed 600709, found by the soak at the end of stop 16 and not fixed yet
+/// (issue 9 stays open for it): pushes around a page whose Dialer ID a
+/// person cleared, with a contact edited mid-run. Shrunk, a contact ends on
+/// a page in the trash without being marked archived; replayed whole, a
+/// call note ends in Notion twice. Run it with `--ignored`.
+#[test]
+#[ignore = "open defect, issue 9: seed 600709"]
+fn seed_600709_a_push_after_a_page_lost_its_dialer_id_keeps_the_contact_on_a_live_page() {
+    replays(600709);
+}
