@@ -402,13 +402,25 @@ fn seed_405432_a_page_restored_after_a_stalled_runs_archive_asks_again() {
     replays(405432);
 }
 
-/// Seed 600709, found by the soak at the end of stop 16 and not fixed yet
-/// (issue 9 stays open for it): pushes around a page whose Dialer ID a
-/// person cleared, with a contact edited mid-run. Shrunk, a contact ends on
-/// a page in the trash without being marked archived; replayed whole, a
-/// call note ends in Notion twice. Run it with `--ignored`.
+/// Seed 600709, replayed whole (a call note ended in Notion twice).
 #[test]
-#[ignore = "open defect, issue 9: seed 600709"]
 fn seed_600709_a_push_after_a_page_lost_its_dialer_id_keeps_the_contact_on_a_live_page() {
     replays(600709);
+}
+
+/// Seed 600709, shrunk: a push for one contact read another's page (its
+/// Dialer ID cleared, read as a page without one), planned that contact as
+/// deleted in the dialer (a push lists only its own contacts), and the
+/// deletion conflict's answer trashed a live contact's page.
+#[test]
+fn seed_600709_a_push_never_plans_a_record_it_did_not_list() {
+    holds(NotionWins, &[
+        DialerCreate { phone: phone(2, 0), updated_at: false },
+        DialerCreate { phone: phone(3, 4), updated_at: false },
+        run(Run::Push { who: 206 }),
+        NotionEdit { who: 154, field: InfoField::Industry },
+        NotionClearId { who: 21 },
+        run(Run::Push { who: 35 }),
+        run(Run::Scheduled),
+    ]);
 }

@@ -160,6 +160,12 @@ impl Engine {
                 None => unlinked.push(r),
             }
         }
+        // A targeted run listed only its own contacts: another record's page
+        // (one with no Dialer ID, read for a new contact) is not its to plan;
+        // every other contact would look deleted to it.
+        if let Scope::Contacts(ids) | Scope::Restore(ids) = &options.scope {
+            pages.retain(|id, _| ids.contains(id));
+        }
         let mut keys: BTreeSet<ContactId> = wanted.iter().copied().collect();
         keys.extend(pages.keys());
         if options.scope == Scope::All {
