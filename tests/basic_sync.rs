@@ -29,12 +29,18 @@ async fn add_contact_in_dialer_syncs_to_notion() {
     assert_eq!(app.control().pages().len(), 1);
     // Every request spoke the Notion version under test (scripts/test runs
     // this file under both).
-    let expected =
-        test_harness::app::pinned_notion_version().unwrap_or(notion_client::DEFAULT_NOTION_VERSION.into());
+    let expected = test_harness::app::pinned_notion_version()
+        .unwrap_or(notion_client::DEFAULT_NOTION_VERSION.into());
     let log = app.control().request_log();
     assert!(!log.is_empty());
     for r in log {
-        assert_eq!(r.version.as_deref(), Some(expected.as_str()), "{} {}", r.method, r.path);
+        assert_eq!(
+            r.version.as_deref(),
+            Some(expected.as_str()),
+            "{} {}",
+            r.method,
+            r.path
+        );
     }
 }
 

@@ -242,7 +242,15 @@ async fn past_the_free_plan_block_limit_properties_keep_syncing_and_it_says_what
     let app = synced_app().await;
     let page_id = app.page_id(1001);
     app.control().set_block_limit_past_grace();
-    let report = make_call(&app, "2026-09-15T14:00:00.000Z", "DM", 185, "Interested", "OK-3").await;
+    let report = make_call(
+        &app,
+        "2026-09-15T14:00:00.000Z",
+        "DM",
+        185,
+        "Interested",
+        "OK-3",
+    )
+    .await;
     assert_eq!(report["summary"]["failed"], 0, "{report:#}");
     assert_eq!(report["summary"]["updated_in_notion"], 1, "{report:#}");
     assert_eq!(report["summary"]["calls_logged"], 0, "{report:#}");
@@ -252,27 +260,56 @@ async fn past_the_free_plan_block_limit_properties_keep_syncing_and_it_says_what
         .unwrap_or_else(|| panic!("the report says it: {report:#}"));
     let message = said["message"].as_str().unwrap();
     assert!(
-        message.contains("Upgrade the workspace's plan") && message.contains("SYNC_CALL_NOTES=notes_property"),
+        message.contains("Upgrade the workspace's plan")
+            && message.contains("SYNC_CALL_NOTES=notes_property"),
         "{message}"
     );
-    assert_eq!(prop(&app.page_by_dialer_id(1001).unwrap(), "Total Dials")["number"], 1);
+    assert_eq!(
+        prop(&app.page_by_dialer_id(1001).unwrap(), "Total Dials")["number"],
+        1
+    );
     assert!(call_log(&app, &page_id).is_empty(), "nothing appended");
 
     app.put_contact(contact(1002, "Beta Inc", "555-0101")).await;
     let run = ok_json(&app.post("scheduled-sync", json!({})).await);
     assert_eq!(run["summary"]["failed"], 0, "{run:#}");
-    assert!(app.page_by_dialer_id(1002).is_none(), "the new contact waits");
+    assert!(
+        app.page_by_dialer_id(1002).is_none(),
+        "the new contact waits"
+    );
     let status = ok_json(&app.get("sync-status").await);
     assert_eq!(status["health"], "attention", "{status:#}");
-    assert!(status["message"].as_str().unwrap().contains("block limit"), "{status:#}");
-    let alerts = format!("{}{}", app.logs("sync-to-notion").await, app.logs("scheduled-sync").await);
-    assert_eq!(alerts.matches("out of free blocks").count(), 1, "told once: {alerts}");
+    assert!(
+        status["message"].as_str().unwrap().contains("block limit"),
+        "{status:#}"
+    );
+    let alerts = format!(
+        "{}{}",
+        app.logs("sync-to-notion").await,
+        app.logs("scheduled-sync").await
+    );
+    assert_eq!(
+        alerts.matches("out of free blocks").count(),
+        1,
+        "told once: {alerts}"
+    );
 
     app.control().clear_block_limit();
-    make_call(&app, "2026-09-16T14:00:00.000Z", "DM", 60, "Sent the deck", "OK-4").await;
+    make_call(
+        &app,
+        "2026-09-16T14:00:00.000Z",
+        "DM",
+        60,
+        "Sent the deck",
+        "OK-4",
+    )
+    .await;
     let log = call_log(&app, &page_id).join("\n");
     assert_eq!(log.matches("Interested").count(), 1, "{log}");
     assert_eq!(log.matches("Sent the deck").count(), 1, "{log}");
     ok_json(&app.post("scheduled-sync", json!({})).await);
-    assert!(app.page_by_dialer_id(1002).is_some(), "created once upgraded");
+    assert!(
+        app.page_by_dialer_id(1002).is_some(),
+        "created once upgraded"
+    );
 }

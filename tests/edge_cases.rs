@@ -10,7 +10,6 @@ use notion_emulator::{Fault, FaultKind};
 use serde_json::{json, Value};
 use sync_engine::{Engine, EngineConfig, RunOptions, Scope};
 
-
 fn page_id(page: &Value) -> String {
     page["id"].as_str().expect("a page id").to_string()
 }
@@ -973,6 +972,15 @@ async fn a_setting_with_an_unusable_value_is_not_called_missing() {
     assert_eq!(answer.status, 500, "{}", answer.body);
     let error = &answer.json.expect("JSON")["error"];
     assert_eq!(error["code"], "config_invalid", "{error:#}");
-    assert!(error["message"].as_str().unwrap().contains("SYNC_AFTER_HOURS_EVERY is set to a value that cannot be used"), "{error:#}");
-    assert!(error["hint"].as_str().unwrap().contains("5 or more"), "{error:#}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("SYNC_AFTER_HOURS_EVERY is set to a value that cannot be used"),
+        "{error:#}"
+    );
+    assert!(
+        error["hint"].as_str().unwrap().contains("5 or more"),
+        "{error:#}"
+    );
 }

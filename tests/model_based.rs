@@ -52,7 +52,9 @@ fn random_sequences_keep_every_promise() {
                     (seq, out)
                 });
             }
-            let Some(done) = set.join_next().await else { break };
+            let Some(done) = set.join_next().await else {
+                break;
+            };
             let (seq, out) = done.expect("a sequence panicked");
             total.0 += 1;
             total.1 += out.tally.steps;
@@ -130,13 +132,28 @@ fn a_pull_keeps_a_dialer_edit_made_since_the_last_sync() {
     holds(
         ContactPolicy::LastEditWins,
         &[
-            Step::DialerCreate { phone: PHONE, updated_at: true },
-            Step::Run { run: Run::Scheduled, twist: None },
+            Step::DialerCreate {
+                phone: PHONE,
+                updated_at: true,
+            },
+            Step::Run {
+                run: Run::Scheduled,
+                twist: None,
+            },
             Step::Wait { minutes: 2 },
-            Step::DialerEdit { who: 0, field: InfoField::Address },
+            Step::DialerEdit {
+                who: 0,
+                field: InfoField::Address,
+            },
             Step::Wait { minutes: 2 },
-            Step::NotionEdit { who: 0, field: InfoField::Company },
-            Step::Run { run: Run::Pull, twist: None },
+            Step::NotionEdit {
+                who: 0,
+                field: InfoField::Company,
+            },
+            Step::Run {
+                run: Run::Pull,
+                twist: None,
+            },
         ],
     );
 }
@@ -145,193 +162,393 @@ fn a_pull_keeps_a_dialer_edit_made_since_the_last_sync() {
 
 #[test]
 fn seed_4_a_value_copied_from_notion_is_backed_up_on_the_side_not_read() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(2, 2), updated_at: false },
-        run(Run::Scheduled),
-        NotionEdit { who: 168, field: InfoField::Address },
-        run(Run::Scheduled),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(2, 2),
+                updated_at: false,
+            },
+            run(Run::Scheduled),
+            NotionEdit {
+                who: 168,
+                field: InfoField::Address,
+            },
+            run(Run::Scheduled),
+        ],
+    );
 }
 
 #[test]
 fn seed_3_a_new_page_reaches_its_contact_after_a_save_in_between() {
-    holds(NotionWins, &[
-        DialerCreate { phone: phone(2, 1), updated_at: true },
-        twisted(Run::Scheduled, Twist::DialerEditBeforeWrite { field: InfoField::Company }),
-    ]);
+    holds(
+        NotionWins,
+        &[
+            DialerCreate {
+                phone: phone(2, 1),
+                updated_at: true,
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::DialerEditBeforeWrite {
+                    field: InfoField::Company,
+                },
+            ),
+        ],
+    );
 }
 
 #[test]
 fn seed_6_a_restore_never_puts_back_call_data_nor_hides_a_later_edit() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(1, 3), updated_at: false },
-        run(Run::Push { who: 137 }),
-        DialerEdit { who: 133, field: InfoField::Website },
-        DialerCall { who: 228, shape: CallShape::WithId, notes: true },
-        run(Run::Scheduled),
-        DialerEdit { who: 19, field: InfoField::LinkedIn },
-        run(Run::Restore { who: 102 }),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(1, 3),
+                updated_at: false,
+            },
+            run(Run::Push { who: 137 }),
+            DialerEdit {
+                who: 133,
+                field: InfoField::Website,
+            },
+            DialerCall {
+                who: 228,
+                shape: CallShape::WithId,
+                notes: true,
+            },
+            run(Run::Scheduled),
+            DialerEdit {
+                who: 19,
+                field: InfoField::LinkedIn,
+            },
+            run(Run::Restore { who: 102 }),
+        ],
+    );
 }
 
 #[test]
 fn seed_117_a_restore_settles_the_conflicts_it_overwrites() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(2, 1), updated_at: true },
-        NotionCreate { phone: Some(phone(2, 2)) },
-        run(Run::Scheduled),
-        run(Run::Restore { who: 217 }),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(2, 1),
+                updated_at: true,
+            },
+            NotionCreate {
+                phone: Some(phone(2, 2)),
+            },
+            run(Run::Scheduled),
+            run(Run::Restore { who: 217 }),
+        ],
+    );
 }
 
 #[test]
 fn seed_226_a_reused_dialer_id_gets_a_page_of_its_own() {
-    holds(LastEditWins, &[
-        NotionCreate { phone: Some(phone(2, 1)) },
-        DialerCreate { phone: phone(1, 3), updated_at: true },
-        run(Run::Scheduled),
-        DialerDelete { who: 161 },
-        run(Run::Scheduled),
-        DialerCreate { phone: phone(2, 2), updated_at: true },
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            NotionCreate {
+                phone: Some(phone(2, 1)),
+            },
+            DialerCreate {
+                phone: phone(1, 3),
+                updated_at: true,
+            },
+            run(Run::Scheduled),
+            DialerDelete { who: 161 },
+            run(Run::Scheduled),
+            DialerCreate {
+                phone: phone(2, 2),
+                updated_at: true,
+            },
+        ],
+    );
 }
 
 #[test]
 fn seed_273_keep_notion_after_a_delete_brings_back_the_same_contact() {
-    holds(NotionWins, &[
-        NotionCreate { phone: Some(phone(0, 4)) },
-        run(Run::Scheduled),
-        DialerDelete { who: 77 },
-        NotionClearId { who: 3 },
-        NotionEditOwn { who: 224, field: OwnField::Notes },
-    ]);
+    holds(
+        NotionWins,
+        &[
+            NotionCreate {
+                phone: Some(phone(0, 4)),
+            },
+            run(Run::Scheduled),
+            DialerDelete { who: 77 },
+            NotionClearId { who: 3 },
+            NotionEditOwn {
+                who: 224,
+                field: OwnField::Notes,
+            },
+        ],
+    );
 }
 
 #[test]
 fn seed_346_a_page_restored_after_the_delete_asks_again() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(0, 4), updated_at: false },
-        run(Run::Scheduled),
-        DialerDelete { who: 40 },
-        run(Run::Scheduled),
-        NotionRestore { who: 112 },
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 4),
+                updated_at: false,
+            },
+            run(Run::Scheduled),
+            DialerDelete { who: 40 },
+            run(Run::Scheduled),
+            NotionRestore { who: 112 },
+        ],
+    );
 }
 
 #[test]
 fn seed_363_two_runs_creating_one_page_keep_one() {
-    holds(LastEditWins, &[
-        run(Run::Scheduled),
-        DialerCreate { phone: phone(3, 1), updated_at: true },
-        twisted(Run::Push { who: 36 }, Twist::LeaseExpires { at: 16, then: Run::Scheduled }),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            run(Run::Scheduled),
+            DialerCreate {
+                phone: phone(3, 1),
+                updated_at: true,
+            },
+            twisted(
+                Run::Push { who: 36 },
+                Twist::LeaseExpires {
+                    at: 16,
+                    then: Run::Scheduled,
+                },
+            ),
+        ],
+    );
 }
 
 #[test]
 fn seed_485_an_edit_made_while_the_page_was_in_the_trash_reaches_it() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(3, 3), updated_at: true },
-        run(Run::Push { who: 20 }),
-        DialerEdit { who: 7, field: InfoField::FollowUp },
-        NotionTrash { who: 164 },
-        run(Run::Scheduled),
-        NotionRestore { who: 152 },
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(3, 3),
+                updated_at: true,
+            },
+            run(Run::Push { who: 20 }),
+            DialerEdit {
+                who: 7,
+                field: InfoField::FollowUp,
+            },
+            NotionTrash { who: 164 },
+            run(Run::Scheduled),
+            NotionRestore { who: 152 },
+        ],
+    );
 }
 
 #[test]
 fn seed_832_notes_typed_after_an_append_whose_answer_was_lost() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(0, 4), updated_at: true },
-        DialerCall { who: 248, shape: CallShape::Timed, notes: true },
-        twisted(Run::Scheduled, Twist::CutOff { at: 14, delivered: true }),
-        DialerEditNotes { who: 186, call: 218 },
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 4),
+                updated_at: true,
+            },
+            DialerCall {
+                who: 248,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::CutOff {
+                    at: 14,
+                    delivered: true,
+                },
+            ),
+            DialerEditNotes {
+                who: 186,
+                call: 218,
+            },
+        ],
+    );
 }
 
 #[test]
 fn seed_890_a_page_created_by_a_run_that_lost_its_lease_is_still_watched() {
-    holds(NotionWins, &[
-        DialerCreate { phone: PHONE, updated_at: false },
-        twisted(Run::Scheduled, Twist::LeaseExpires { at: 16, then: Run::Pull }),
-        NotionTrash { who: 198 },
-    ]);
+    holds(
+        NotionWins,
+        &[
+            DialerCreate {
+                phone: PHONE,
+                updated_at: false,
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::LeaseExpires {
+                    at: 16,
+                    then: Run::Pull,
+                },
+            ),
+            NotionTrash { who: 198 },
+        ],
+    );
 }
 
 #[test]
 fn seed_895_a_contact_made_from_a_page_is_linked_even_if_the_id_write_fails() {
-    holds(LastEditWins, &[
-        Fault(model::steps::NotionFault {
-            route: "pages.update",
-            kind: model::steps::FaultKindSpec::Status(529),
-            times: 3,
-        }),
-        NotionCreate { phone: None },
-        run(Run::Pull),
-        DialerDelete { who: 187 },
-        NotionEditOwn { who: 210, field: OwnField::Priority },
-        run(Run::Pull),
-        run(Run::Scheduled),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            Fault(model::steps::NotionFault {
+                route: "pages.update",
+                kind: model::steps::FaultKindSpec::Status(529),
+                times: 3,
+            }),
+            NotionCreate { phone: None },
+            run(Run::Pull),
+            DialerDelete { who: 187 },
+            NotionEditOwn {
+                who: 210,
+                field: OwnField::Priority,
+            },
+            run(Run::Pull),
+            run(Run::Scheduled),
+        ],
+    );
 }
 
 #[test]
 fn seed_1745_a_call_logged_while_the_page_was_in_the_trash_reaches_it_on_restore() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(0, 2), updated_at: true },
-        run(Run::Scheduled),
-        NotionTrash { who: 158 },
-        DialerCall { who: 73, shape: CallShape::Timed, notes: true },
-        run(Run::Scheduled),
-        NotionRestore { who: 150 },
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 2),
+                updated_at: true,
+            },
+            run(Run::Scheduled),
+            NotionTrash { who: 158 },
+            DialerCall {
+                who: 73,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            run(Run::Scheduled),
+            NotionRestore { who: 150 },
+        ],
+    );
 }
 
 #[test]
 fn seed_1485_a_call_log_append_raced_by_the_run_that_took_over_is_kept_once() {
-    holds(ContactPolicy::DialerWins, &[
-        DialerCreate { phone: phone(0, 0), updated_at: false },
-        DialerCreate { phone: phone(1, 1), updated_at: false },
-        Step::NotionEditCallData { who: 19 },
-        DialerCall { who: 76, shape: CallShape::Timed, notes: true },
-        Step::Wait { minutes: 61 },
-        DialerCall { who: 44, shape: CallShape::WithId, notes: true },
-        run(Run::Scheduled),
-        Step::Together(Run::Push { who: 128 }, Run::Resolve { who: 97, how: model::How::KeepNotion }),
-        Fault(model::steps::NotionFault {
-            route: "pages.create",
-            kind: model::steps::FaultKindSpec::CommitThen503 { report_id: false },
-            times: 2,
-        }),
-        Step::NotionEditCallData { who: 97 },
-        DialerCall { who: 47, shape: CallShape::Timed, notes: true },
-        DialerCreate { phone: phone(1, 1), updated_at: false },
-        NotionCreate { phone: Some(phone(2, 2)) },
-        twisted(Run::Scheduled, Twist::LeaseExpires { at: 26, then: Run::Scheduled }),
-    ]);
+    holds(
+        ContactPolicy::DialerWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 0),
+                updated_at: false,
+            },
+            DialerCreate {
+                phone: phone(1, 1),
+                updated_at: false,
+            },
+            Step::NotionEditCallData { who: 19 },
+            DialerCall {
+                who: 76,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            Step::Wait { minutes: 61 },
+            DialerCall {
+                who: 44,
+                shape: CallShape::WithId,
+                notes: true,
+            },
+            run(Run::Scheduled),
+            Step::Together(
+                Run::Push { who: 128 },
+                Run::Resolve {
+                    who: 97,
+                    how: model::How::KeepNotion,
+                },
+            ),
+            Fault(model::steps::NotionFault {
+                route: "pages.create",
+                kind: model::steps::FaultKindSpec::CommitThen503 { report_id: false },
+                times: 2,
+            }),
+            Step::NotionEditCallData { who: 97 },
+            DialerCall {
+                who: 47,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            DialerCreate {
+                phone: phone(1, 1),
+                updated_at: false,
+            },
+            NotionCreate {
+                phone: Some(phone(2, 2)),
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::LeaseExpires {
+                    at: 26,
+                    then: Run::Scheduled,
+                },
+            ),
+        ],
+    );
 }
 
 #[test]
 fn seed_2043_an_edit_refused_by_a_trashed_page_reaches_it_on_restore() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(2, 3), updated_at: false },
-        run(Run::Push { who: 129 }),
-        NotionTrash { who: 210 },
-        twisted(Run::Pull, Twist::DialerEditBeforeWrite { field: InfoField::Industry }),
-        run(Run::Scheduled),
-        NotionRestore { who: 221 },
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(2, 3),
+                updated_at: false,
+            },
+            run(Run::Push { who: 129 }),
+            NotionTrash { who: 210 },
+            twisted(
+                Run::Pull,
+                Twist::DialerEditBeforeWrite {
+                    field: InfoField::Industry,
+                },
+            ),
+            run(Run::Scheduled),
+            NotionRestore { who: 221 },
+        ],
+    );
 }
 
 #[test]
 fn seed_4761_a_push_leaves_a_phone_match_to_the_run_that_reads_every_contact() {
-    holds(LastEditWins, &[
-        run(Run::Scheduled),
-        NotionCreate { phone: Some(phone(3, 3)) },
-        twisted(Run::Pull, Twist::CutOff { at: 7, delivered: false }),
-        DialerCreate { phone: phone(3, 3), updated_at: false },
-        run(Run::Push { who: 155 }),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            run(Run::Scheduled),
+            NotionCreate {
+                phone: Some(phone(3, 3)),
+            },
+            twisted(
+                Run::Pull,
+                Twist::CutOff {
+                    at: 7,
+                    delivered: false,
+                },
+            ),
+            DialerCreate {
+                phone: phone(3, 3),
+                updated_at: false,
+            },
+            run(Run::Push { who: 155 }),
+        ],
+    );
 }
 
 /// Seed 100136 (found under load, where concurrent records make the cut
@@ -343,29 +560,51 @@ fn seed_4761_a_push_leaves_a_phone_match_to_the_run_that_reads_every_contact() {
 fn seed_100136_a_page_never_gets_a_second_contact_after_a_cut_off_run() {
     for at in 1..=12 {
         for delivered in [true, false] {
-            holds(LastEditWins, &[
-                NotionCreate { phone: None },
-                twisted(Run::Scheduled, Twist::CutOff { at, delivered }),
-                DialerDelete { who: 0 },
-                DialerCreate { phone: phone(1, 0), updated_at: true },
-            ]);
+            holds(
+                LastEditWins,
+                &[
+                    NotionCreate { phone: None },
+                    twisted(Run::Scheduled, Twist::CutOff { at, delivered }),
+                    DialerDelete { who: 0 },
+                    DialerCreate {
+                        phone: phone(1, 0),
+                        updated_at: true,
+                    },
+                ],
+            );
         }
     }
 }
 
 #[test]
 fn seed_102440_a_call_logged_by_a_run_that_lost_its_lease_is_in_the_page_once() {
-    holds(LastEditWins, &[
-        DialerCreate { phone: phone(0, 1), updated_at: true },
-        Fault(model::steps::NotionFault {
-            route: "blocks.children.list",
-            kind: model::steps::FaultKindSpec::Status(529),
-            times: 3,
-        }),
-        run(Run::Scheduled),
-        DialerCall { who: 159, shape: CallShape::Timed, notes: true },
-        twisted(Run::Scheduled, Twist::LeaseExpires { at: 11, then: Run::Pull }),
-    ]);
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 1),
+                updated_at: true,
+            },
+            Fault(model::steps::NotionFault {
+                route: "blocks.children.list",
+                kind: model::steps::FaultKindSpec::Status(529),
+                times: 3,
+            }),
+            run(Run::Scheduled),
+            DialerCall {
+                who: 159,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::LeaseExpires {
+                    at: 11,
+                    then: Run::Pull,
+                },
+            ),
+        ],
+    );
 }
 
 /// The oracle's own mistake, found by seed 200449: a contact whose page the
@@ -414,13 +653,25 @@ fn seed_600709_a_push_after_a_page_lost_its_dialer_id_keeps_the_contact_on_a_liv
 /// deletion conflict's answer trashed a live contact's page.
 #[test]
 fn seed_600709_a_push_never_plans_a_record_it_did_not_list() {
-    holds(NotionWins, &[
-        DialerCreate { phone: phone(2, 0), updated_at: false },
-        DialerCreate { phone: phone(3, 4), updated_at: false },
-        run(Run::Push { who: 206 }),
-        NotionEdit { who: 154, field: InfoField::Industry },
-        NotionClearId { who: 21 },
-        run(Run::Push { who: 35 }),
-        run(Run::Scheduled),
-    ]);
+    holds(
+        NotionWins,
+        &[
+            DialerCreate {
+                phone: phone(2, 0),
+                updated_at: false,
+            },
+            DialerCreate {
+                phone: phone(3, 4),
+                updated_at: false,
+            },
+            run(Run::Push { who: 206 }),
+            NotionEdit {
+                who: 154,
+                field: InfoField::Industry,
+            },
+            NotionClearId { who: 21 },
+            run(Run::Push { who: 35 }),
+            run(Run::Scheduled),
+        ],
+    );
 }

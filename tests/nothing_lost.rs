@@ -8,13 +8,17 @@ use e2e::*;
 use notion_emulator::{Fault, FaultKind};
 use serde_json::{json, Value};
 
-
 /// The page body's text (the call log).
 fn body(app: &TestApp, page_id: &str) -> String {
     app.control()
         .block_children(page_id)
         .iter()
-        .flat_map(|b| b["paragraph"]["rich_text"].as_array().cloned().unwrap_or_default())
+        .flat_map(|b| {
+            b["paragraph"]["rich_text"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|t| t["plain_text"].as_str().map(str::to_string))
         .collect()
 }
@@ -42,13 +46,22 @@ async fn a_pull_keeps_a_dialer_edit_made_since_the_last_sync() {
     let page = app.page_id(1001);
     edit_contact(&app, "1001", "address", json!("1 Dialer Way")).await;
     app.control()
-        .person_update_page(&page, json!({"Name": {"title": [{"text": {"content": "Acme Inc"}}]}}))
+        .person_update_page(
+            &page,
+            json!({"Name": {"title": [{"text": {"content": "Acme Inc"}}]}}),
+        )
         .unwrap();
     ok_json(&app.post("sync-from-notion", json!({})).await);
     let c = app.contact("1001").await.unwrap();
-    assert_eq!(c["address"], "1 Dialer Way", "the pull kept the dialer's edit: {c:#}");
+    assert_eq!(
+        c["address"], "1 Dialer Way",
+        "the pull kept the dialer's edit: {c:#}"
+    );
     assert_eq!(c["companyName"], "Acme Inc");
-    assert_eq!(text(&app.page_by_dialer_id(1001).unwrap(), "Address"), "1 Dialer Way");
+    assert_eq!(
+        text(&app.page_by_dialer_id(1001).unwrap(), "Address"),
+        "1 Dialer Way"
+    );
 }
 
 #[tokio::test]
@@ -65,8 +78,18 @@ async fn under_ask_a_second_conflict_keeps_the_first() {
             ok_json(&app.post("scheduled-sync", json!({})).await);
         }
     };
-    both(json!({"Phone": {"phone_number": "555-1111"}}), "phone", json!("555-2222")).await;
-    both(json!({"Address": {"rich_text": [{"text": {"content": "1 Notion St"}}]}}), "address", json!("2 Dialer Rd")).await;
+    both(
+        json!({"Phone": {"phone_number": "555-1111"}}),
+        "phone",
+        json!("555-2222"),
+    )
+    .await;
+    both(
+        json!({"Address": {"rich_text": [{"text": {"content": "1 Notion St"}}]}}),
+        "address",
+        json!("2 Dialer Rd"),
+    )
+    .await;
     let conflicts = ok_json(&app.get("sync-conflicts").await);
     let fields: Vec<&str> = conflicts["conflicts"][0]["fields"]
         .as_array()
@@ -89,8 +112,10 @@ async fn call_notes_sent_with_a_new_page_are_logged_once_when_the_contact_change
     );
     app.put_contact(c).await;
     // The page's create takes a while; the salesperson saves the contact meanwhile.
-    app.control()
-        .inject_fault(Fault::on("pages.create", FaultKind::Latency(Duration::from_millis(1500))));
+    app.control().inject_fault(Fault::on(
+        "pages.create",
+        FaultKind::Latency(Duration::from_millis(1500)),
+    ));
     let push = app.post("sync-to-notion", json!({"contactId": "1001"}));
     let edit = async {
         tokio::time::sleep(Duration::from_millis(600)).await;
@@ -98,17 +123,27 @@ async fn call_notes_sent_with_a_new_page_are_logged_once_when_the_contact_change
     };
     let (first, ()) = tokio::join!(push, edit);
     assert!(first.status < 300, "{}", first.body);
-    ok_json(&app.post("sync-to-notion", json!({"contactId": "1001"})).await);
+    ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    );
     ok_json(&app.post("scheduled-sync", json!({})).await);
     let page = app.page_id(1001);
-    assert_eq!(body(&app, &page).matches("Wants a demo on Tuesday").count(), 1);
-    assert_eq!(text(&app.page_by_dialer_id(1001).unwrap(), "Address"), "9 Later St");
+    assert_eq!(
+        body(&app, &page).matches("Wants a demo on Tuesday").count(),
+        1
+    );
+    assert_eq!(
+        text(&app.page_by_dialer_id(1001).unwrap(), "Address"),
+        "9 Later St"
+    );
 }
 
 #[tokio::test]
 async fn a_fictional_555_number_links_a_typed_page_to_its_contact() {
     let app = TestApp::spawn().await;
-    app.put_contact(contact(1001, "Acme Corp", "555-777-8888")).await;
+    app.put_contact(contact(1001, "Acme Corp", "555-777-8888"))
+        .await;
     app.control()
         .person_create_page(json!({
             "Name": {"title": [{"text": {"content": "Acme Corp"}}]},
@@ -161,16 +196,34 @@ async fn a_resolution_never_writes_over_a_newer_edit() {
         .person_update_page(&page, json!({"Phone": {"phone_number": "555-3333"}}))
         .unwrap();
     let answer = app
-        .post("sync-conflicts", json!({"contactId": "1001", "keep": "dialer"}))
+        .post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "dialer"}),
+        )
         .await;
     assert_eq!(answer.status, 400, "{}", answer.body);
-    assert!(answer.body.contains("changed since this conflict was found"), "{}", answer.body);
+    assert!(
+        answer
+            .body
+            .contains("changed since this conflict was found"),
+        "{}",
+        answer.body
+    );
     let phone = prop(&app.page_by_dialer_id(1001).unwrap(), "Phone")["phone_number"].clone();
     assert_eq!(phone, "555-3333", "the newer edit is still there");
     // The conflict now shows both sides as they are, and can be answered.
     let conflicts = ok_json(&app.get("sync-conflicts").await);
-    assert_eq!(conflicts["conflicts"][0]["fields"][0]["notionText"], "555-3333", "{conflicts:#}");
-    ok_json(&app.post("sync-conflicts", json!({"contactId": "1001", "keep": "dialer"})).await);
+    assert_eq!(
+        conflicts["conflicts"][0]["fields"][0]["notionText"], "555-3333",
+        "{conflicts:#}"
+    );
+    ok_json(
+        &app.post(
+            "sync-conflicts",
+            json!({"contactId": "1001", "keep": "dialer"}),
+        )
+        .await,
+    );
     let phone = prop(&app.page_by_dialer_id(1001).unwrap(), "Phone")["phone_number"].clone();
     assert_eq!(phone, "555-2222");
 }
@@ -193,8 +246,14 @@ async fn a_blob_whose_id_is_another_contacts_is_reported_not_synced() {
         .iter()
         .find(|r| r["status"] == "invalid")
         .unwrap_or_else(|| panic!("the blob is reported: {body:#}"));
-    assert!(invalid["error"].as_str().unwrap().contains("key 1002"), "{invalid:#}");
-    assert_eq!(text(&app.page_by_dialer_id(1001).unwrap(), "Name"), "Acme Corp");
+    assert!(
+        invalid["error"].as_str().unwrap().contains("key 1002"),
+        "{invalid:#}"
+    );
+    assert_eq!(
+        text(&app.page_by_dialer_id(1001).unwrap(), "Name"),
+        "Acme Corp"
+    );
     assert_eq!(live_pages(&app).len(), 1);
 }
 
@@ -215,7 +274,9 @@ async fn a_page_whose_dialer_id_write_failed_never_becomes_a_second_contact() {
     assert_eq!(keys.len(), 1, "one contact for the page: {keys:?}");
     let page = &live_pages(&app)[0];
     assert_eq!(
-        prop(page, "Dialer ID")["number"].as_u64().map(|n| n.to_string()),
+        prop(page, "Dialer ID")["number"]
+            .as_u64()
+            .map(|n| n.to_string()),
         Some(keys[0].clone())
     );
 }
@@ -223,35 +284,62 @@ async fn a_page_whose_dialer_id_write_failed_never_becomes_a_second_contact() {
 #[tokio::test]
 async fn notes_typed_after_the_first_sync_reach_notion_once() {
     let app = TestApp::spawn().await;
-    let c = with_call(contact(1001, "Acme Corp", "555-0100"), "2026-09-15T14:00:00.000Z", "DM", 60, "");
+    let c = with_call(
+        contact(1001, "Acme Corp", "555-0100"),
+        "2026-09-15T14:00:00.000Z",
+        "DM",
+        60,
+        "",
+    );
     push_contact(&app, c).await;
     let mut c = app.contact("1001").await.unwrap();
     c["callHistory"][0]["notes"] = json!("Call back after the board meeting");
     app.put_contact(c).await;
-    ok_json(&app.post("sync-to-notion", json!({"contactId": "1001"})).await);
+    ok_json(
+        &app.post("sync-to-notion", json!({"contactId": "1001"}))
+            .await,
+    );
     ok_json(&app.post("scheduled-sync", json!({})).await);
     let log = body(&app, &app.page_id(1001));
-    assert_eq!(log.matches("Call back after the board meeting").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("Call back after the board meeting").count(),
+        1,
+        "{log}"
+    );
 }
 
 #[tokio::test]
 async fn a_failing_record_does_not_keep_the_brake_off() {
     let app = TestApp::spawn().await;
     for n in 1..=6u64 {
-        app.put_contact(contact(1000 + n, &format!("Co {n}"), &format!("555-010{n}"))).await;
+        app.put_contact(contact(
+            1000 + n,
+            &format!("Co {n}"),
+            &format!("555-010{n}"),
+        ))
+        .await;
     }
     // One contact Notion refuses every time (a website longer than Notion takes).
     let mut bad = contact(1007, "Too Long", "555-0107");
     bad["website"] = json!(format!("https://{}.test", "x".repeat(2100)));
     app.put_contact(bad).await;
     let first = app.post("scheduled-sync", json!({})).await;
-    assert_eq!(first.json.clone().unwrap()["summary"]["failed"], 1, "{}", first.body);
+    assert_eq!(
+        first.json.clone().unwrap()["summary"]["failed"],
+        1,
+        "{}",
+        first.body
+    );
     // Then many contacts appear at once: the brake holds them for a person.
     for n in 10..=30u64 {
-        app.put_contact(contact(1000 + n, &format!("Co {n}"), &format!("555-02{n}"))).await;
+        app.put_contact(contact(1000 + n, &format!("Co {n}"), &format!("555-02{n}")))
+            .await;
     }
     let second = app.post("scheduled-sync", json!({})).await;
     let body = second.json.clone().unwrap();
-    assert!(body["held"].as_str().is_some_and(|h| h.contains("create")), "{body:#}");
+    assert!(
+        body["held"].as_str().is_some_and(|h| h.contains("create")),
+        "{body:#}"
+    );
     assert_eq!(live_pages(&app).len(), 6);
 }

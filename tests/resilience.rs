@@ -9,7 +9,6 @@ use notion_emulator::{Fault, FaultKind};
 use serde_json::json;
 use sync_engine::{EngineError, RunOptions, Scope};
 
-
 #[tokio::test]
 async fn a_run_killed_midway_and_resumed_leaves_no_duplicate_and_no_lost_edit() {
     let app = TestApp::spawn_with(AppOptions {
@@ -301,11 +300,18 @@ async fn a_page_trashed_in_notion_between_full_scans_is_noticed_on_the_next_writ
 async fn every_phase_stops_at_the_deadline_and_the_next_run_finishes() {
     let app = TestApp::spawn().await;
     for n in 1..=20u64 {
-        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-01{n:02}")))
-            .await;
+        app.put_contact(contact(
+            n,
+            &format!("Company {n}"),
+            &format!("555-01{n:02}"),
+        ))
+        .await;
     }
     let engine = app.engine();
-    let report = engine.run(RunOptions::new(Scope::All, "test")).await.unwrap();
+    let report = engine
+        .run(RunOptions::new(Scope::All, "test"))
+        .await
+        .unwrap();
     assert_eq!(report.summary.created_in_notion, 20, "{report}");
     for page in live_pages(&app) {
         app.control()
@@ -431,19 +437,34 @@ async fn an_ambiguous_create_that_did_not_commit_is_made_once_after_the_wait() {
 async fn the_run_report_names_the_rate_limit_that_slowed_it() {
     let app = TestApp::spawn().await;
     for n in 1..=3u64 {
-        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-02{n:02}")))
-            .await;
+        app.put_contact(contact(
+            n,
+            &format!("Company {n}"),
+            &format!("555-02{n:02}"),
+        ))
+        .await;
     }
     let limited = |limit| FaultKind::RateLimited {
         limit,
         retry_after_secs: 1,
     };
-    app.control()
-        .inject_fault(Fault::on("pages.create", limited(notion_emulator::RateLimit::Connection)));
-    app.control()
-        .inject_fault(Fault::on("pages.create", limited(notion_emulator::RateLimit::Workspace)));
-    let report = app.engine().run(RunOptions::new(Scope::All, "test")).await.unwrap();
-    assert!(report.ok() && report.summary.created_in_notion == 3, "{report}");
+    app.control().inject_fault(Fault::on(
+        "pages.create",
+        limited(notion_emulator::RateLimit::Connection),
+    ));
+    app.control().inject_fault(Fault::on(
+        "pages.create",
+        limited(notion_emulator::RateLimit::Workspace),
+    ));
+    let report = app
+        .engine()
+        .run(RunOptions::new(Scope::All, "test"))
+        .await
+        .unwrap();
+    assert!(
+        report.ok() && report.summary.created_in_notion == 3,
+        "{report}"
+    );
     let named: Vec<(&str, u64, u64)> = report
         .notion_limits
         .iter()
@@ -476,33 +497,54 @@ async fn a_first_import_bigger_than_one_run_finishes_over_deadline_bounded_invoc
         rate_limit: 10,
         rate_window: Duration::from_secs(2),
         latency: Duration::from_millis(20),
-        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         ..AppOptions::default()
     })
     .await;
     const N: u64 = 20;
     for n in 1..=N {
-        app.put_contact(contact(n, &format!("Company {n}"), &format!("555-02{n:02}")))
-            .await;
+        app.put_contact(contact(
+            n,
+            &format!("Company {n}"),
+            &format!("555-02{n:02}"),
+        ))
+        .await;
     }
     let mut pages_after = Vec::new();
     while live_pages(&app).len() < N as usize {
-        assert!(pages_after.len() < 30, "no end in sight: pages after each run {pages_after:?}");
+        assert!(
+            pages_after.len() < 30,
+            "no end in sight: pages after each run {pages_after:?}"
+        );
         let answer = app.scheduled_within(Duration::from_secs(5)).await;
         assert!((200..300).contains(&answer.status), "{}", answer.body);
         pages_after.push(live_pages(&app).len());
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    assert!(pages_after.len() > 1, "one invocation did it all: the test is too small to show anything");
+    assert!(
+        pages_after.len() > 1,
+        "one invocation did it all: the test is too small to show anything"
+    );
     assert!(
         pages_after.windows(2).all(|w| w[1] > w[0]),
         "an invocation made no page: {pages_after:?}"
     );
-    assert_eq!(app.control().rate_limited_count(), 0, "a run walked into Notion's limit");
+    assert_eq!(
+        app.control().rate_limited_count(),
+        0,
+        "a run walked into Notion's limit"
+    );
     let mut ids: Vec<u64> = live_pages(&app)
         .iter()
         .filter_map(|p| p["properties"]["Dialer ID"]["number"].as_u64())
         .collect();
     ids.sort();
-    assert_eq!(ids, (1..=N).collect::<Vec<_>>(), "one page per contact, no duplicate");
+    assert_eq!(
+        ids,
+        (1..=N).collect::<Vec<_>>(),
+        "one page per contact, no duplicate"
+    );
 }

@@ -66,7 +66,11 @@ pub async fn play(blobs: &RunningBlobsServer, seq: &Sequence) -> Outcome {
 
 /// The shortest sequence found that still breaks a promise (any promise:
 /// a shorter one often shows the same bug more plainly).
-pub async fn shrink(blobs: &RunningBlobsServer, seq: Sequence, first: Outcome) -> (Sequence, Outcome) {
+pub async fn shrink(
+    blobs: &RunningBlobsServer,
+    seq: Sequence,
+    first: Outcome,
+) -> (Sequence, Outcome) {
     let mut best = seq;
     let mut outcome = first;
     let mut budget = 120;
@@ -105,8 +109,14 @@ pub async fn shrink(blobs: &RunningBlobsServer, seq: Sequence, first: Outcome) -
     // Plainer steps: no twist, one run instead of two.
     for i in 0..best.steps.len() {
         let plainer = match best.steps[i] {
-            Step::Run { run, twist: Some(_) } => Step::Run { run, twist: None },
-            Step::Together(a, _) => Step::Run { run: a, twist: None },
+            Step::Run {
+                run,
+                twist: Some(_),
+            } => Step::Run { run, twist: None },
+            Step::Together(a, _) => Step::Run {
+                run: a,
+                twist: None,
+            },
             _ => continue,
         };
         let mut candidate = best.clone();

@@ -51,7 +51,13 @@ pub struct Field {
     pub info: bool,
 }
 
-const fn f(key: &'static str, dialer: Path, property: &'static str, norm: Norm, info: bool) -> Field {
+const fn f(
+    key: &'static str,
+    dialer: Path,
+    property: &'static str,
+    norm: Norm,
+    info: bool,
+) -> Field {
     Field {
         key,
         dialer,
@@ -63,21 +69,93 @@ const fn f(key: &'static str, dialer: Path, property: &'static str, norm: Norm, 
 
 /// The README's synced fields.
 pub const FIELDS: &[Field] = &[
-    f("companyName", Path::Top("companyName"), "Name", Norm::Text, true),
+    f(
+        "companyName",
+        Path::Top("companyName"),
+        "Name",
+        Norm::Text,
+        true,
+    ),
     f("phone", Path::Top("phone"), "Phone", Norm::Phone, true),
     f("website", Path::Top("website"), "Website", Norm::Text, true),
     f("address", Path::Top("address"), "Address", Norm::Text, true),
-    f("linkedin", Path::Top("linkedin"), "LinkedIn", Norm::Text, true),
-    f("industry", Path::Top("industry"), "Industry", Norm::Text, true),
-    f("nextFollowUp", Path::Top("nextFollowUp"), "Next Follow Up Date", Norm::Instant, true),
-    f("totalDials", Path::Top("totalDials"), "Total Dials", Norm::Int, false),
-    f("lastCall", Path::Top("lastCall"), "Last Call", Norm::Instant, false),
-    f("currentOkCode", Path::Top("currentOkCode"), "Ok Code", Norm::Text, false),
-    f("outcome", Path::Latest("outcome"), "Outcome", Norm::Text, false),
-    f("duration", Path::Latest("duration"), "Duration", Norm::Int, false),
-    f("hadConversation", Path::Latest("hadConversation"), "Had Conversation", Norm::Bool, false),
-    f("hadTriage", Path::Latest("hadTriage"), "Had Triage", Norm::Bool, false),
-    f("objection", Path::Latest("objection"), "Objection", Norm::Text, false),
+    f(
+        "linkedin",
+        Path::Top("linkedin"),
+        "LinkedIn",
+        Norm::Text,
+        true,
+    ),
+    f(
+        "industry",
+        Path::Top("industry"),
+        "Industry",
+        Norm::Text,
+        true,
+    ),
+    f(
+        "nextFollowUp",
+        Path::Top("nextFollowUp"),
+        "Next Follow Up Date",
+        Norm::Instant,
+        true,
+    ),
+    f(
+        "totalDials",
+        Path::Top("totalDials"),
+        "Total Dials",
+        Norm::Int,
+        false,
+    ),
+    f(
+        "lastCall",
+        Path::Top("lastCall"),
+        "Last Call",
+        Norm::Instant,
+        false,
+    ),
+    f(
+        "currentOkCode",
+        Path::Top("currentOkCode"),
+        "Ok Code",
+        Norm::Text,
+        false,
+    ),
+    f(
+        "outcome",
+        Path::Latest("outcome"),
+        "Outcome",
+        Norm::Text,
+        false,
+    ),
+    f(
+        "duration",
+        Path::Latest("duration"),
+        "Duration",
+        Norm::Int,
+        false,
+    ),
+    f(
+        "hadConversation",
+        Path::Latest("hadConversation"),
+        "Had Conversation",
+        Norm::Bool,
+        false,
+    ),
+    f(
+        "hadTriage",
+        Path::Latest("hadTriage"),
+        "Had Triage",
+        Norm::Bool,
+        false,
+    ),
+    f(
+        "objection",
+        Path::Latest("objection"),
+        "Objection",
+        Norm::Text,
+        false,
+    ),
 ];
 
 /// Notion's own properties.
@@ -209,7 +287,10 @@ impl Obs {
         for listed in contacts.list(None).await.expect("list contacts") {
             if let Some(blob) = contacts.get(&listed.key).await.expect("read contact") {
                 let c = serde_json::from_slice(&blob.bytes).unwrap_or_else(|e| {
-                    Json::String(format!("damaged blob ({e}): {}", String::from_utf8_lossy(&blob.bytes)))
+                    Json::String(format!(
+                        "damaged blob ({e}): {}",
+                        String::from_utf8_lossy(&blob.bytes)
+                    ))
                 });
                 obs.contacts.insert(listed.key, c);
             }
@@ -274,7 +355,11 @@ impl Corpus {
         let mut out = Vec::new();
         for prefix in ["conflicts/", "resolved/", "backups/"] {
             for listed in state.list(Some(prefix)).await.expect("list state") {
-                if let Some(v) = state.get_json::<Json>(&listed.key).await.expect("read state") {
+                if let Some(v) = state
+                    .get_json::<Json>(&listed.key)
+                    .await
+                    .expect("read state")
+                {
                     out.push((listed.key, v));
                 }
             }
@@ -296,7 +381,11 @@ impl Corpus {
         self.0
             .iter()
             .filter(|(k, _)| id.is_none_or(|id| Corpus::about(k, id)))
-            .any(|(_, v)| leaves(v).iter().any(|leaf| norm(kind, leaf).as_deref() == Some(value)))
+            .any(|(_, v)| {
+                leaves(v)
+                    .iter()
+                    .any(|leaf| norm(kind, leaf).as_deref() == Some(value))
+            })
     }
 }
 
@@ -310,7 +399,10 @@ fn leaves(v: &Json) -> Vec<Json> {
 
 /// Keys of a contact the sync may write.
 fn sync_writable(key: &str) -> bool {
-    key == "notion" || FIELDS.iter().any(|f| f.info && matches!(f.dialer, Path::Top(k) if k == key))
+    key == "notion"
+        || FIELDS
+            .iter()
+            .any(|f| f.info && matches!(f.dialer, Path::Top(k) if k == key))
 }
 
 fn without_sync_keys(c: &Json) -> Json {
@@ -409,7 +501,10 @@ impl Oracle {
     fn remember(&mut self, did: &[Did], obs: &Obs) {
         for d in did {
             match d {
-                Did::Dialer { key, after: Some(c) } => {
+                Did::Dialer {
+                    key,
+                    after: Some(c),
+                } => {
                     self.saved.insert(key.clone(), c.clone());
                     self.deleted.remove(key);
                     for call in c["callHistory"].as_array().into_iter().flatten() {
@@ -425,7 +520,8 @@ impl Oracle {
                 Did::Notion { page, properties } => {
                     for k in OWN {
                         if let Some(p) = properties.get(*k) {
-                            self.own.insert((page.clone(), k), norm(Norm::Text, &property_text(p)));
+                            self.own
+                                .insert((page.clone(), k), norm(Norm::Text, &property_text(p)));
                         }
                     }
                 }
@@ -466,7 +562,10 @@ impl Oracle {
         // is a second page, reported by the sync for a person to merge.
         let mut live_ids: BTreeMap<u64, usize> = BTreeMap::new();
         for p in obs.pages.iter().filter(|p| !p.in_trash) {
-            if let (Some(id), false) = (p.dialer_id, p.by_bot && self.restored_by_person.contains(&p.id)) {
+            if let (Some(id), false) = (
+                p.dialer_id,
+                p.by_bot && self.restored_by_person.contains(&p.id),
+            ) {
                 *live_ids.entry(id).or_default() += 1;
             }
         }
@@ -480,7 +579,9 @@ impl Oracle {
             }
         }
         for (page, keys) in per_page.iter().filter(|(_, k)| k.len() > 1) {
-            v.push(format!("duplicate: contacts {keys:?} all point at page {page}"));
+            v.push(format!(
+                "duplicate: contacts {keys:?} all point at page {page}"
+            ));
         }
         for (page, keys) in self.pointers.iter().filter(|(_, k)| k.len() > 1) {
             if self.typed.contains(page) {
@@ -497,9 +598,14 @@ impl Oracle {
         let prev = &self.prev;
         let mut pages: BTreeMap<String, Vec<&PageObs>> = BTreeMap::new();
         for p in prev.pages.iter().filter(|p| {
-            !p.in_trash && self.typed.contains(&p.id) && p.dialer_id.is_none()
+            !p.in_trash
+                && self.typed.contains(&p.id)
+                && p.dialer_id.is_none()
                 && !self.linked.contains(&p.id)
-                && !prev.contacts.values().any(|c| Obs::mirror(c).as_deref() == Some(p.id.as_str()))
+                && !prev
+                    .contacts
+                    .values()
+                    .any(|c| Obs::mirror(c).as_deref() == Some(p.id.as_str()))
         }) {
             if let Some(phone) = p.values["phone"].clone() {
                 pages.entry(phone).or_default().push(p);
@@ -523,13 +629,19 @@ impl Oracle {
         // ambiguous for the sync too (it cannot tell a typed page from one it
         // made whose Dialer ID a person cleared): no link is expected then.
         let mut without_id: BTreeMap<String, usize> = BTreeMap::new();
-        for p in prev.pages.iter().filter(|p| !p.in_trash && p.dialer_id.is_none()) {
+        for p in prev
+            .pages
+            .iter()
+            .filter(|p| !p.in_trash && p.dialer_id.is_none())
+        {
             if let Some(phone) = p.values["phone"].clone() {
                 *without_id.entry(phone).or_default() += 1;
             }
         }
         for (phone, ps) in &pages {
-            let Some(keys) = contacts.get(phone) else { continue };
+            let Some(keys) = contacts.get(phone) else {
+                continue;
+            };
             if ps.len() != 1 || keys.len() != 1 || without_id.get(phone) != Some(&1) {
                 continue;
             }
@@ -692,7 +804,9 @@ impl Oracle {
     pub fn converged(&self, obs: &Obs, open_conflicts: usize) -> Vec<String> {
         let mut v = Vec::new();
         if open_conflicts > 0 {
-            v.push(format!("{open_conflicts} conflict(s) still open after every one was answered"));
+            v.push(format!(
+                "{open_conflicts} conflict(s) still open after every one was answered"
+            ));
         }
         for (key, c) in &obs.contacts {
             let id: u64 = key.parse().unwrap_or(0);
@@ -701,7 +815,9 @@ impl Oracle {
                 continue;
             };
             let Some(page) = obs.page(&page_id) else {
-                v.push(format!("contact {key} points at page {page_id}, which does not exist"));
+                v.push(format!(
+                    "contact {key} points at page {page_id}, which does not exist"
+                ));
                 continue;
             };
             // (A page in the trash cannot be written: its Dialer ID is put
@@ -714,21 +830,28 @@ impl Oracle {
             }
             if page.in_trash {
                 if c["notion"]["archived"] != Json::Bool(true) {
-                    v.push(format!("contact {key}'s page is in the trash but it is not marked archived"));
+                    v.push(format!(
+                        "contact {key}'s page is in the trash but it is not marked archived"
+                    ));
                 }
                 continue;
             }
             for field in FIELDS {
                 let (d, n) = (dialer_value(field, c), page.values[field.key].clone());
                 if d != n {
-                    v.push(format!("contact {key}: {} differs: dialer {d:?}, Notion {n:?}", field.key));
+                    v.push(format!(
+                        "contact {key}: {} differs: dialer {d:?}, Notion {n:?}",
+                        field.key
+                    ));
                 }
             }
             for call in c["callHistory"].as_array().into_iter().flatten() {
                 if let Some(note) = call["notes"].as_str() {
                     let n = page.body.matches(note).count();
                     if n != 1 {
-                        v.push(format!("contact {key}: call note {note:?} is in its page {n} times"));
+                        v.push(format!(
+                            "contact {key}: call note {note:?} is in its page {n} times"
+                        ));
                     }
                 }
             }
@@ -740,7 +863,9 @@ impl Oracle {
                 }
                 Some(id) if !obs.contacts.contains_key(&id.to_string()) => {
                     if self.deleted.contains(&id.to_string()) {
-                        v.push(format!("contact {id} was deleted in the dialer but its page is live"));
+                        v.push(format!(
+                            "contact {id} was deleted in the dialer but its page is live"
+                        ));
                     } else {
                         v.push(format!("page {} (Dialer ID {id}) has no contact", p.id));
                     }

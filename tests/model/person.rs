@@ -18,15 +18,29 @@ use super::steps::{CallShape, InfoField, OwnField, Phone};
 #[derive(Clone, Debug)]
 pub enum Did {
     /// A contact saved (`Some`, the whole object) or deleted (`None`).
-    Dialer { key: String, after: Option<Json> },
+    Dialer {
+        key: String,
+        after: Option<Json>,
+    },
     /// Properties of a page set by hand (write shape).
-    Notion { page: String, properties: Json },
+    Notion {
+        page: String,
+        properties: Json,
+    },
     /// A page typed into Notion.
-    Typed { page: String },
-    Trashed { page: String },
-    Restored { page: String },
+    Typed {
+        page: String,
+    },
+    Trashed {
+        page: String,
+    },
+    Restored {
+        page: String,
+    },
     /// A deletion conflict resolved by keeping Notion: the contact may come back.
-    KeptNotionAfterDelete { key: String },
+    KeptNotionAfterDelete {
+        key: String,
+    },
 }
 
 #[derive(Clone)]
@@ -93,7 +107,12 @@ impl Person {
     }
 
     async fn read(&self, key: &str) -> Option<Map<String, Json>> {
-        match self.contacts.get_json::<Json>(key).await.expect("read contact") {
+        match self
+            .contacts
+            .get_json::<Json>(key)
+            .await
+            .expect("read contact")
+        {
             Some(Json::Object(o)) => Some(o),
             _ => None,
         }
@@ -123,7 +142,10 @@ impl Person {
             .filter_map(|k| k.parse::<u64>().ok())
             .max()
             .unwrap_or(0);
-        let id = self.next_id.fetch_max(taken + 1, Ordering::SeqCst).max(taken + 1);
+        let id = self
+            .next_id
+            .fetch_max(taken + 1, Ordering::SeqCst)
+            .max(taken + 1);
         self.next_id.store(id + 1, Ordering::SeqCst);
         let t = self.token();
         let mut c = json!({
@@ -163,7 +185,10 @@ impl Person {
             InfoField::Phone(p) => ("phone", json!(p.text())),
             InfoField::Website => ("website", json!(format!("https://w{t}.test"))),
             InfoField::Address => ("address", json!(format!("{t} Elm Rd"))),
-            InfoField::LinkedIn => ("linkedin", json!(format!("https://linkedin.com/company/c{t}"))),
+            InfoField::LinkedIn => (
+                "linkedin",
+                json!(format!("https://linkedin.com/company/c{t}")),
+            ),
             InfoField::Industry => ("industry", json!(format!("Ind{t}"))),
             InfoField::FollowUp => {
                 let at = chrono::DateTime::parse_from_rfc3339("2027-01-04T15:00:00Z")
@@ -177,7 +202,9 @@ impl Person {
 
     /// A person saves one contact-info field of contact `key`.
     pub async fn edit_contact(&self, key: &str, field: InfoField) {
-        let Some(mut c) = self.read(key).await else { return };
+        let Some(mut c) = self.read(key).await else {
+            return;
+        };
         let (k, v) = self.info_value(field);
         c.insert(k.into(), v);
         self.save(key, c, true).await;
@@ -185,7 +212,9 @@ impl Person {
 
     /// "Save & Next" after a call: the call appended, the counters moved.
     pub async fn log_call(&self, key: &str, shape: CallShape, notes: bool) {
-        let Some(mut c) = self.read(key).await else { return };
+        let Some(mut c) = self.read(key).await else {
+            return;
+        };
         let t = self.token();
         let now = iso(self.clock.now());
         let outcome = ["DM", "GK", "NA"][t as usize % 3];
@@ -224,7 +253,9 @@ impl Person {
 
     /// Notes typed (or retyped) on a call already in the history.
     pub async fn edit_call_notes(&self, key: &str, which: u8) {
-        let Some(mut c) = self.read(key).await else { return };
+        let Some(mut c) = self.read(key).await else {
+            return;
+        };
         let t = self.token();
         let Some(calls) = c.get_mut("callHistory").and_then(Json::as_array_mut) else {
             return;
@@ -263,7 +294,11 @@ impl Person {
     }
 
     fn set(&self, page: &str, properties: Json) {
-        if self.notion.person_update_page(page, properties.clone()).is_ok() {
+        if self
+            .notion
+            .person_update_page(page, properties.clone())
+            .is_ok()
+        {
             self.did(Did::Notion {
                 page: page.to_string(),
                 properties,
@@ -316,7 +351,9 @@ impl Person {
     pub fn edit_own(&self, page: &str, field: OwnField) {
         let t = self.token();
         let props = match field {
-            OwnField::Notes => json!({"Notes": {"rich_text": rich(&format!("Met at the fair {t}"))}}),
+            OwnField::Notes => {
+                json!({"Notes": {"rich_text": rich(&format!("Met at the fair {t}"))}})
+            }
             OwnField::Tags => json!({"Tags": {"multi_select": [{"name": format!("tag{t}")}]}}),
             OwnField::Priority => {
                 let name = ["High", "Medium", "Low"][t as usize % 3];

@@ -124,27 +124,65 @@ pub struct NotionFault {
 pub enum FaultKindSpec {
     Status(u16),
     /// The create is applied, then answered 503 (with or without the id).
-    CommitThen503 { report_id: bool },
+    CommitThen503 {
+        report_id: bool,
+    },
     DropConnection,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
-    DialerCreate { phone: Phone, updated_at: bool },
-    DialerEdit { who: u8, field: InfoField },
-    DialerCall { who: u8, shape: CallShape, notes: bool },
-    DialerEditNotes { who: u8, call: u8 },
-    DialerDelete { who: u8 },
-    NotionCreate { phone: Option<Phone> },
-    NotionEdit { who: u8, field: InfoField },
-    NotionEditOwn { who: u8, field: OwnField },
-    NotionEditCallData { who: u8 },
-    NotionTrash { who: u8 },
-    NotionRestore { who: u8 },
-    NotionClearId { who: u8 },
-    Wait { minutes: u16 },
+    DialerCreate {
+        phone: Phone,
+        updated_at: bool,
+    },
+    DialerEdit {
+        who: u8,
+        field: InfoField,
+    },
+    DialerCall {
+        who: u8,
+        shape: CallShape,
+        notes: bool,
+    },
+    DialerEditNotes {
+        who: u8,
+        call: u8,
+    },
+    DialerDelete {
+        who: u8,
+    },
+    NotionCreate {
+        phone: Option<Phone>,
+    },
+    NotionEdit {
+        who: u8,
+        field: InfoField,
+    },
+    NotionEditOwn {
+        who: u8,
+        field: OwnField,
+    },
+    NotionEditCallData {
+        who: u8,
+    },
+    NotionTrash {
+        who: u8,
+    },
+    NotionRestore {
+        who: u8,
+    },
+    NotionClearId {
+        who: u8,
+    },
+    Wait {
+        minutes: u16,
+    },
     Fault(NotionFault),
-    Run { run: Run, twist: Option<Twist> },
+    Run {
+        run: Run,
+        twist: Option<Twist>,
+    },
     Together(Run, Run),
 }
 
@@ -254,7 +292,11 @@ fn twist(rng: &mut fastrand::Rng) -> Option<Twist> {
         },
         _ => Twist::LeaseExpires {
             at,
-            then: if rng.bool() { Run::Scheduled } else { Run::Pull },
+            then: if rng.bool() {
+                Run::Scheduled
+            } else {
+                Run::Pull
+            },
         },
     })
 }
@@ -271,7 +313,9 @@ fn fault(rng: &mut fastrand::Rng) -> NotionFault {
         },
     };
     let route = match kind {
-        FaultKindSpec::CommitThen503 { .. } => ["pages.create", "pages.update", "blocks.children.append"][rng.usize(..3)],
+        FaultKindSpec::CommitThen503 { .. } => {
+            ["pages.create", "pages.update", "blocks.children.append"][rng.usize(..3)]
+        }
         _ => route,
     };
     NotionFault {
@@ -378,7 +422,11 @@ impl fmt::Display for Twist {
             Twist::CutOff { at, delivered } => write!(
                 f,
                 "the process dies at request {at} ({})",
-                if *delivered { "request applied, answer lost" } else { "request lost" }
+                if *delivered {
+                    "request applied, answer lost"
+                } else {
+                    "request lost"
+                }
             ),
             Twist::LeaseExpires { at, then } => write!(
                 f,
@@ -415,7 +463,10 @@ impl fmt::Display for Step {
                 write!(f, "notion: page #{who}: own field {field:?} edited")
             }
             Step::NotionEditCallData { who } => {
-                write!(f, "notion: page #{who}: Outcome and Objection edited by hand")
+                write!(
+                    f,
+                    "notion: page #{who}: Outcome and Objection edited by hand"
+                )
             }
             Step::NotionTrash { who } => write!(f, "notion: page #{who} moved to the trash"),
             Step::NotionRestore { who } => write!(f, "notion: trashed page #{who} restored"),

@@ -72,7 +72,9 @@ impl World {
         .await
         .expect("emulator");
         let timeline = Timeline::new();
-        let blobs_proxy = FaultProxy::start("blobs", blobs.url(), &timeline).await.expect("proxy");
+        let blobs_proxy = FaultProxy::start("blobs", blobs.url(), &timeline)
+            .await
+            .expect("proxy");
         let notion_proxy = FaultProxy::start("notion", &notion.base_url(), &timeline)
             .await
             .expect("proxy");
@@ -86,7 +88,10 @@ impl World {
         };
         let env = |notion_url: &str| -> Vec<(String, String)> {
             [
-                ("NOTION_API_TOKEN", notion_emulator::DEFAULT_TOKEN.to_string()),
+                (
+                    "NOTION_API_TOKEN",
+                    notion_emulator::DEFAULT_TOKEN.to_string(),
+                ),
                 ("NOTION_DATABASE_ID", notion.control().database_id()),
                 ("NOTION_API_URL", notion_url.to_string()),
                 ("SITE_ID", blobs.site_id().to_string()),
@@ -125,7 +130,11 @@ impl World {
 
     /// An engine as a function builds it; through the fault proxies or not.
     fn engine(&self, proxied: bool) -> Engine {
-        let env = if proxied { &self.env_proxied } else { &self.env_direct };
+        let env = if proxied {
+            &self.env_proxied
+        } else {
+            &self.env_direct
+        };
         let lookup = |k: &str| env.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         let mut config = EngineConfig::from_lookup(lookup).expect("model config");
         config.clock = self.clock.clone();
@@ -137,7 +146,11 @@ impl World {
         // A 429 that asks for a wait ends the run (its records wait for the next).
         config.notion.max_retry_after = Duration::ZERO;
         config.notion.request_timeout = Duration::from_secs(20);
-        let blobs = if proxied { &self.blobs_proxied } else { &self.blobs_direct };
+        let blobs = if proxied {
+            &self.blobs_proxied
+        } else {
+            &self.blobs_direct
+        };
         Engine::new(config, blobs.clone()).expect("engine")
     }
 
@@ -155,7 +168,14 @@ impl World {
         // A run that loses its lease while Notion fails may leave a call note
         // logged twice until a later run removes the copy (README: limits).
         let cleanup_may_fail = self.notion.control().faults_pending();
-        if matches!(step, Step::Run { twist: Some(Twist::LeaseExpires { .. }), .. }) && cleanup_may_fail {
+        if matches!(
+            step,
+            Step::Run {
+                twist: Some(Twist::LeaseExpires { .. }),
+                ..
+            }
+        ) && cleanup_may_fail
+        {
             self.oracle.repeat_grace = true;
         } else if ran && !cleanup_may_fail {
             self.oracle.repeat_grace = false;
@@ -257,7 +277,9 @@ impl World {
         let cut = Arc::new(Notify::new());
         let nested = Arc::new(tokio::sync::Mutex::new(None));
         match twist {
-            Some(t) => self.timeline.set_hook(self.hook(t, cut.clone(), nested.clone())),
+            Some(t) => self
+                .timeline
+                .set_hook(self.hook(t, cut.clone(), nested.clone())),
             None => self.timeline.clear_hook(),
         }
         let outcome = tokio::select! {
@@ -295,8 +317,16 @@ impl World {
             Ok(report) => Ok(format!(
                 "{}{}{} [{} Notion, {} Blobs requests]",
                 report.summary.sides(),
-                if report.summary.remaining > 0 { format!(", {} left", report.summary.remaining) } else { String::new() },
-                if report.summary.failed > 0 { format!(", {} failed", report.summary.failed) } else { String::new() },
+                if report.summary.remaining > 0 {
+                    format!(", {} left", report.summary.remaining)
+                } else {
+                    String::new()
+                },
+                if report.summary.failed > 0 {
+                    format!(", {} failed", report.summary.failed)
+                } else {
+                    String::new()
+                },
                 report.notion_requests,
                 report.blobs_requests
             )),
@@ -362,7 +392,8 @@ impl World {
                             0 | 3 => FieldChoice::Dialer,
                             1 => FieldChoice::Notion,
                             _ => {
-                                let kind = sync_core::fields::field(&f.field).map_or(sync_core::Kind::Text, |s| s.kind);
+                                let kind = sync_core::fields::field(&f.field)
+                                    .map_or(sync_core::Kind::Text, |s| s.kind);
                                 match sync_core::contact::parse_value_kind(
                                     kind,
                                     &self.person.typed_value(&f.field),
@@ -440,7 +471,9 @@ impl World {
                         Verdict::Forward
                     }
                     Twist::BlobsFail { at, .. }
-                        if seen.upstream == "blobs" && seen.is_write() && seen.index >= at as u64 =>
+                        if seen.upstream == "blobs"
+                            && seen.is_write()
+                            && seen.index >= at as u64 =>
                     {
                         let took = left
                             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -482,9 +515,14 @@ impl World {
         for round in 0..4 {
             let open = engine.conflicts().await.unwrap_or_default();
             for (i, c) in open.iter().enumerate() {
-                let how = if (i + round) % 2 == 0 { How::KeepDialer } else { How::KeepNotion };
+                let how = if (i + round) % 2 == 0 {
+                    How::KeepDialer
+                } else {
+                    How::KeepNotion
+                };
                 let r = self.resolve(&engine, 0, how).await;
-                self.trace.push(format!("settle: resolve {}: {r:?}", c.contact_id));
+                self.trace
+                    .push(format!("settle: resolve {}: {r:?}", c.contact_id));
             }
             // A full scan on the last rounds: pages trashed meanwhile are noticed.
             self.advance(if round >= 2 { 61 } else { 1 });
@@ -494,7 +532,12 @@ impl World {
             self.trace.push(format!(
                 "settle: run: {}",
                 match &r {
-                    Ok(rep) => format!("{} ({} left, {} failed)", rep.summary.sides(), rep.summary.remaining, rep.summary.failed),
+                    Ok(rep) => format!(
+                        "{} ({} left, {} failed)",
+                        rep.summary.sides(),
+                        rep.summary.remaining,
+                        rep.summary.failed
+                    ),
                     Err(e) => format!("error: {e}"),
                 }
             ));
@@ -522,15 +565,24 @@ struct WorldHandle {
 impl WorldHandle {
     fn advance(&self, minutes: i64) {
         self.clock.advance(chrono::Duration::minutes(minutes));
-        self.notion.advance(Duration::from_secs(60 * minutes as u64));
+        self.notion
+            .advance(Duration::from_secs(60 * minutes as u64));
     }
 }
 
 /// Starts a run from inside a hook (a run that takes over a stalled one).
 async fn start_nested(engine: &Engine, run: Run) -> Result<String, String> {
     let r = match run {
-        Run::Pull => engine.run(RunOptions::new(Scope::NotionChanges, "sync-from-notion")).await,
-        _ => engine.run_and_drain(RunOptions::new(Scope::All, "scheduled-sync")).await,
+        Run::Pull => {
+            engine
+                .run(RunOptions::new(Scope::NotionChanges, "sync-from-notion"))
+                .await
+        }
+        _ => {
+            engine
+                .run_and_drain(RunOptions::new(Scope::All, "scheduled-sync"))
+                .await
+        }
     };
     r.map(|rep| rep.summary.sides()).map_err(|e| e.to_string())
 }

@@ -128,7 +128,11 @@ where
 
 /// A panic's message stays in the log (it may hold data from the request);
 /// the caller gets a generic 500 with the request id to find it by.
-async fn call_catching_panics<H, Fut, R>(handler: &H, request: Request, request_id: &str) -> Response
+async fn call_catching_panics<H, Fut, R>(
+    handler: &H,
+    request: Request,
+    request_id: &str,
+) -> Response
 where
     H: Fn(Request) -> Fut,
     Fut: Future<Output = R>,

@@ -298,7 +298,10 @@ async fn panics_become_500_json() {
     let body = body_json(&resp);
     assert_eq!(body["error"]["code"], "internal");
     let message = body["error"]["message"].as_str().unwrap_or_default();
-    assert!(!message.contains("boom"), "the panic's text stays in the log: {message}");
+    assert!(
+        !message.contains("boom"),
+        "the panic's text stays in the log: {message}"
+    );
     assert!(message.contains(&meta().request_id), "{message}");
     assert_eq!(header(&resp, "access-control-allow-origin"), Some("*"));
 

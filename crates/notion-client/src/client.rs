@@ -462,8 +462,12 @@ impl NotionClient {
     /// Moves a block to the trash (`DELETE /v1/blocks/{id}`); one already
     /// gone is not an error.
     pub async fn delete_block(&self, block_id: &str) -> Result<(), NotionError> {
-        let call = Call::new(Method::DELETE, Route::BlocksDelete, vec!["v1", "blocks", block_id])
-            .target("block", block_id);
+        let call = Call::new(
+            Method::DELETE,
+            Route::BlocksDelete,
+            vec!["v1", "blocks", block_id],
+        )
+        .target("block", block_id);
         match self.execute(&call).await {
             Ok(_) | Err(NotionError::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),

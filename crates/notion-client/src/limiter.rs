@@ -232,6 +232,10 @@ mod tests {
         let next = RateLimiter::new(3, window);
         next.resume(&ages, paused).await;
         next.set_deadline(Some(Instant::now() + Duration::from_secs(5)));
-        assert_eq!(next.acquire().await, Err(PastDeadline), "the window is full");
+        assert_eq!(
+            next.acquire().await,
+            Err(PastDeadline),
+            "the window is full"
+        );
     }
 }

@@ -648,13 +648,25 @@ mod tests {
 
     #[test]
     fn a_call_without_id_or_time_keeps_its_key_when_notes_are_typed() {
-        let before = parse(json!({"id": "5", "callHistory": [{"outcome": "DM"}, {"outcome": "DM"}]})).unwrap();
+        let before =
+            parse(json!({"id": "5", "callHistory": [{"outcome": "DM"}, {"outcome": "DM"}]}))
+                .unwrap();
         let after = parse(json!({"id": "5", "callHistory": [{"outcome": "DM", "notes": "typed later"}, {"outcome": "DM"}]})).unwrap();
         let keys = |c: &DialerContact| c.calls.iter().map(|c| c.key.clone()).collect::<Vec<_>>();
         assert_eq!(keys(&before), keys(&after));
-        assert_ne!(keys(&before)[0], keys(&before)[1], "two alike calls are two calls");
-        let edited = parse(json!({"id": "5", "callHistory": [{"outcome": "GK"}, {"outcome": "DM"}]})).unwrap();
-        assert_ne!(keys(&edited)[0], keys(&before)[0], "its outcome is part of what it is");
+        assert_ne!(
+            keys(&before)[0],
+            keys(&before)[1],
+            "two alike calls are two calls"
+        );
+        let edited =
+            parse(json!({"id": "5", "callHistory": [{"outcome": "GK"}, {"outcome": "DM"}]}))
+                .unwrap();
+        assert_ne!(
+            keys(&edited)[0],
+            keys(&before)[0],
+            "its outcome is part of what it is"
+        );
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub use contact::{CallRecord, ContactError, ContactId, DialerContact};
 pub use fields::{FieldSpec, Kind, PropKind, Strategy, FIELDS};
 pub use merge::{
     applied_resolution, conflict_stands, later_edit, merge_conflicts, merge_fields,
-    recommended_side, refresh_conflicts, resolve, resolve_deletion, same_value, Base, FieldChoice, FieldConflict,
-    LostValue, MergeInput, RecordStatus, Resolution, ResolveError, Side,
+    recommended_side, refresh_conflicts, resolve, resolve_deletion, same_value, Base, FieldChoice,
+    FieldConflict, LostValue, MergeInput, RecordStatus, Resolution, ResolveError, Side,
 };
 pub use plan::{
     plan, ContactSnapshot, DialerWrite, Link, NotionWrite, Plan, PlanInput, Problem, RecordPlan,

@@ -119,7 +119,10 @@ pub fn recommended_side(conflicts: &[FieldConflict]) -> Side {
 /// always picks the same side. A dialer edit whose time is unknown (no
 /// `updatedAt`, no blob time) happened after the last sync, and is not
 /// known to be earlier than Notion's: it is taken as a tie.
-pub fn later_edit(dialer_at: Option<DateTime<Utc>>, notion_at: DateTime<Utc>) -> (Side, &'static str) {
+pub fn later_edit(
+    dialer_at: Option<DateTime<Utc>>,
+    notion_at: DateTime<Utc>,
+) -> (Side, &'static str) {
     let Some(dialer_at) = dialer_at else {
         return (
             Side::Dialer,
@@ -132,7 +135,10 @@ pub fn later_edit(dialer_at: Option<DateTime<Utc>>, notion_at: DateTime<Utc>) ->
     } else if n > d {
         (Side::Notion, "Notion was edited later")
     } else {
-        (Side::Dialer, "edited in the same minute; the dialer wins ties")
+        (
+            Side::Dialer,
+            "edited in the same minute; the dialer wins ties",
+        )
     }
 }
 
@@ -182,7 +188,10 @@ pub fn conflict_stands(
     notion: &FieldMap,
     mapping: &Mapping,
 ) -> Result<(), String> {
-    match conflicts.iter().find(|c| !stands(c, dialer, notion, mapping)) {
+    match conflicts
+        .iter()
+        .find(|c| !stands(c, dialer, notion, mapping))
+    {
         Some(c) => Err(c.field.clone()),
         None => Ok(()),
     }
@@ -268,11 +277,7 @@ impl FieldMerge {
 }
 
 /// Merges every field the mapping exchanges.
-pub fn merge_fields(
-    input: &MergeInput,
-    mapping: &Mapping,
-    policy: ContactPolicy,
-) -> FieldMerge {
+pub fn merge_fields(input: &MergeInput, mapping: &Mapping, policy: ContactPolicy) -> FieldMerge {
     let mut out = FieldMerge::default();
     for f in &mapping.fields {
         let key = f.spec.key;

@@ -70,10 +70,15 @@ mod tests {
     #[test]
     fn numbers_the_library_calls_invalid_still_match_their_spellings() {
         // 555 numbers are fictional: no region's data calls them valid.
-        let keys: Vec<_> = ["555-777-8888", "+1 (555) 777-8888", "5557778888", "1-555-777-8888"]
-            .iter()
-            .map(|s| match_key(s, Region::US))
-            .collect();
+        let keys: Vec<_> = [
+            "555-777-8888",
+            "+1 (555) 777-8888",
+            "5557778888",
+            "1-555-777-8888",
+        ]
+        .iter()
+        .map(|s| match_key(s, Region::US))
+        .collect();
         assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
         assert_ne!(keys[0], match_key("555-777-8889", Region::US));
     }

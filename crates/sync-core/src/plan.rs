@@ -160,8 +160,13 @@ impl RecordPlan {
         let mut base = base.clone();
         for r in &self.replaced {
             let (to_notion, to_dialer) = match r.side {
-                crate::merge::Side::Notion => (r.before.clone(), mapping.dialer_projection(&r.field, &r.before)),
-                crate::merge::Side::Dialer => (mapping.projection(&r.field, &r.before), r.before.clone()),
+                crate::merge::Side::Notion => (
+                    r.before.clone(),
+                    mapping.dialer_projection(&r.field, &r.before),
+                ),
+                crate::merge::Side::Dialer => {
+                    (mapping.projection(&r.field, &r.before), r.before.clone())
+                }
             };
             base.notion.insert(r.field.clone(), to_notion);
             base.dialer.insert(r.field.clone(), to_dialer);
@@ -316,7 +321,13 @@ impl<'a> Planner<'a> {
         let mut page_for = BTreeMap::new();
         for (id, mut pages) in by_id {
             let linked = input.bases.get(&id).and_then(|b| b.page_id.clone());
-            pages.sort_by_key(|p| (Some(&p.page_id) != linked.as_ref(), p.created_time, p.page_id.clone()));
+            pages.sort_by_key(|p| {
+                (
+                    Some(&p.page_id) != linked.as_ref(),
+                    p.created_time,
+                    p.page_id.clone(),
+                )
+            });
             if pages.len() > 1 {
                 let others: Vec<&str> = pages[1..].iter().map(|p| p.page_id.as_str()).collect();
                 self.problem(
@@ -357,15 +368,11 @@ impl<'a> Planner<'a> {
     /// (A contact that exists was offered the page it was made from first.)
     fn handed_out_id(&self, page: &NotionRecord) -> Option<ContactId> {
         let input = self.input;
-        input
-            .handed_out
-            .get(&page.page_id)
-            .copied()
-            .filter(|id| {
-                !input.all_contact_ids.contains(id)
-                    && !input.bases.contains_key(id)
-                    && !self.taken_ids.contains(id)
-            })
+        input.handed_out.get(&page.page_id).copied().filter(|id| {
+            !input.all_contact_ids.contains(id)
+                && !input.bases.contains_key(id)
+                && !self.taken_ids.contains(id)
+        })
     }
 
     /// 1. Every contact read in this run, with its page.
@@ -386,7 +393,10 @@ impl<'a> Planner<'a> {
             // A contact the dialer holds under the id of one it deleted (ids
             // reused, or the contact restored there) is synced afresh: the
             // deletion is undone by the dialer itself.
-            let base = input.bases.get(&id).filter(|b| !b.status.is_deleted_in_dialer());
+            let base = input
+                .bases
+                .get(&id)
+                .filter(|b| !b.status.is_deleted_in_dialer());
             let (page, link) = match (pages.page_for.get(&id), base) {
                 (Some(p), None) => (Some(*p), Some(Link::ByDialerId)),
                 (Some(p), Some(_)) => (Some(*p), None),
@@ -986,7 +996,11 @@ impl<'a> Planner<'a> {
         };
         let live = page.filter(|p| !p.in_trash);
         let mut edits = edits;
-        if let (Some(p), true, true) = (live, edits.is_empty(), base.status == RecordStatus::DeletedInDialer) {
+        if let (Some(p), true, true) = (
+            live,
+            edits.is_empty(),
+            base.status == RecordStatus::DeletedInDialer,
+        ) {
             let name = |side: &FieldMap| side.get("companyName").cloned().unwrap_or(Value::Empty);
             edits.push(FieldConflict {
                 field: "companyName".into(),
@@ -996,7 +1010,8 @@ impl<'a> Planner<'a> {
                 dialer_edited_at: None,
                 notion_edited_at: p.last_edited_time,
                 applied: None,
-                reason: "deleted in the dialer; its page was restored from Notion's trash since".into(),
+                reason: "deleted in the dialer; its page was restored from Notion's trash since"
+                    .into(),
             });
         }
         let edited = !edits.is_empty();
@@ -1073,11 +1088,7 @@ impl<'a> Planner<'a> {
         if self.input.initial {
             return None;
         }
-        let known = self
-            .input
-            .all_contact_ids
-            .len()
-            .max(self.input.bases.len());
+        let known = self.input.all_contact_ids.len().max(self.input.bases.len());
         let creates = self
             .records
             .iter()

@@ -626,7 +626,14 @@ fn a_typed_page_gets_the_id_an_unfinished_run_handed_it_unless_the_dialer_took_i
     let mut w = World::new(SyncConfig::default());
     w.add_contact(acme());
     w.sync();
-    let typed = w.add_page(None, values(&[("companyName", Value::text("Beta LLC")), ("phone", Value::text("555-9999"))]), t(5));
+    let typed = w.add_page(
+        None,
+        values(&[
+            ("companyName", Value::text("Beta LLC")),
+            ("phone", Value::text("555-9999")),
+        ]),
+        t(5),
+    );
     w.now = t(6);
     w.handed_out.insert(typed.clone(), World::id(7));
     let made: Vec<ContactId> = w

@@ -111,7 +111,8 @@ fn block_limit_alert(state: &mut AlertState, run: &RunLine) -> Option<alerts::Al
         Some(limit) if !state.block_limit_told => {
             state.block_limit_told = true;
             Some(alerts::Alert {
-                subject: "Dialer <-> Notion sync: the Notion workspace is out of free blocks".into(),
+                subject: "Dialer <-> Notion sync: the Notion workspace is out of free blocks"
+                    .into(),
                 text: format!(
                     "{}\n\nRun {} at {}. The sync keeps running; this is told once.",
                     limit.message,
@@ -221,13 +222,21 @@ mod tests {
                 limit: crate::report::NotionLimit::BLOCK_LIMIT.into(),
                 responses: 1,
                 asked_to_wait_ms: 0,
-                message: "Notion's Free plan block limit: ... set SYNC_CALL_NOTES=notes_property".into(),
+                message: "Notion's Free plan block limit: ... set SYNC_CALL_NOTES=notes_property"
+                    .into(),
             });
             r
         };
         let mut lifted = run(5, None, 0, None);
         lifted.summary.calls_logged = 1;
-        let subjects = told(&[limited(0), limited(1), run(2, None, 0, None), limited(3), lifted, limited(6)]);
+        let subjects = told(&[
+            limited(0),
+            limited(1),
+            run(2, None, 0, None),
+            limited(3),
+            lifted,
+            limited(6),
+        ]);
         assert_eq!(subjects.len(), 2, "{subjects:?}");
         assert!(subjects[0].contains("out of free blocks"));
     }

@@ -142,7 +142,11 @@ impl Engine {
         let day = taken_at.format("%Y%m%d").to_string();
         self.state
             .store
-            .set_json(&key(&day, run_id, id), &backup, netlify_blobs::SetOptions::default())
+            .set_json(
+                &key(&day, run_id, id),
+                &backup,
+                netlify_blobs::SetOptions::default(),
+            )
             .await?;
         Ok(())
     }

@@ -9,8 +9,7 @@ use serde_json::Value as Json;
 use sync_core::contact::to_dialer_json;
 use sync_core::{
     applied_resolution, conflict_stands, fields, recommended_side, refresh_conflicts, resolve,
-    resolve_deletion,
-    ContactId, DialerContact, FieldConflict, FieldMap, Resolution, Side, Value,
+    resolve_deletion, ContactId, DialerContact, FieldConflict, FieldMap, Resolution, Side, Value,
 };
 
 use crate::dialer::ContactWrite;
@@ -240,7 +239,8 @@ impl Engine {
         resolution: &Resolution,
     ) -> Result<(), EngineError> {
         let (base, version) = self.state.base_versioned(id).await?;
-        let mut base = base.ok_or_else(|| EngineError::State(format!("no base for contact {id}")))?;
+        let mut base =
+            base.ok_or_else(|| EngineError::State(format!("no base for contact {id}")))?;
         match resolution {
             Resolution::KeepDialer => {
                 if let Some(page_id) = conflict.page_id.as_deref().or(base.page_id.as_deref()) {
@@ -444,7 +444,13 @@ impl Engine {
     ) -> Result<(DialerContact, Option<String>), EngineError> {
         let key = id.to_string();
         let listed = self.dialer.list_only(std::slice::from_ref(&key)).await?;
-        match self.dialer.read(std::slice::from_ref(&key)).await?.into_iter().next() {
+        match self
+            .dialer
+            .read(std::slice::from_ref(&key))
+            .await?
+            .into_iter()
+            .next()
+        {
             Some((_, Ok(contact), etag)) => {
                 let version = etag.or_else(|| listed.get(&key).map(|l| l.version.clone()));
                 Ok((contact, version))

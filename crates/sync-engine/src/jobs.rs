@@ -14,7 +14,10 @@ pub enum Pushed {
     Ran(RunReport),
     /// Notion could not be reached, or another run held the lock: the push
     /// waits in the queue for the next scheduled run.
-    Queued { key: String, reason: String },
+    Queued {
+        key: String,
+        reason: String,
+    },
 }
 
 impl Engine {

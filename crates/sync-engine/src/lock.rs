@@ -174,7 +174,10 @@ impl RunLock {
             }
             SetOutcome::ConditionFailed => {
                 h.lost = true;
-                tracing::warn!(fence = self.fence, "the run lost its lease to another run; it stops here");
+                tracing::warn!(
+                    fence = self.fence,
+                    "the run lost its lease to another run; it stops here"
+                );
                 Err(EngineError::LeaseLost)
             }
         }

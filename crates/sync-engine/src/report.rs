@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use notion_client::{NotionStats, RateLimit};
 use serde::{Deserialize, Serialize};
 use sync_core::CallNotesTarget;
-use sync_core::{ContactId, DialerWrite, FieldConflict, LostValue, NotionWrite, Problem, RecordPlan};
+use sync_core::{
+    ContactId, DialerWrite, FieldConflict, LostValue, NotionWrite, Problem, RecordPlan,
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
@@ -316,13 +318,17 @@ pub(crate) fn calls_waiting(record: &mut RecordReport, summary: &mut Summary, n:
     }
     summary.calls_logged -= n.min(summary.calls_logged);
     record.actions.retain(|a| !a.ends_with("call(s) logged"));
-    record
-        .actions
-        .push(format!("{n} call(s) wait to be logged (Notion's block limit)"));
+    record.actions.push(format!(
+        "{n} call(s) wait to be logged (Notion's block limit)"
+    ));
 }
 
 /// A planned record as the report shows it.
-pub(crate) fn record_report(r: &RecordPlan, status: RecordStatus, error: Option<String>) -> RecordReport {
+pub(crate) fn record_report(
+    r: &RecordPlan,
+    status: RecordStatus,
+    error: Option<String>,
+) -> RecordReport {
     let mut actions = Vec::new();
     match &r.notion {
         NotionWrite::Create { .. } => actions.push("created in Notion".to_string()),

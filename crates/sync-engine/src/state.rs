@@ -305,7 +305,10 @@ impl StateStore {
     }
 
     /// A record's base and the version to save its next one with.
-    pub async fn base_versioned(&self, id: ContactId) -> Result<(Option<Base>, Version), EngineError> {
+    pub async fn base_versioned(
+        &self,
+        id: ContactId,
+    ) -> Result<(Option<Base>, Version), EngineError> {
         Ok(match read_versioned(&self.store, &base_key(id)).await? {
             Some((base, version)) => (Some(base), version),
             None => (None, Version::New),
@@ -313,7 +316,11 @@ impl StateStore {
     }
 
     /// Saves a record's next base if nobody saved one since `version`.
-    pub async fn save_base_if(&self, base: &Base, version: &Version) -> Result<Version, EngineError> {
+    pub async fn save_base_if(
+        &self,
+        base: &Base,
+        version: &Version,
+    ) -> Result<Version, EngineError> {
         write_versioned(&self.store, &base_key(base.contact_id), base, version).await
     }
 
@@ -352,7 +359,9 @@ impl StateStore {
 
     pub async fn set_repeat_check(&self, check: &RepeatCheck) -> Result<(), EngineError> {
         let key = format!("repeats/{}", check.contact_id);
-        self.store.set_json(&key, check, SetOptions::default()).await?;
+        self.store
+            .set_json(&key, check, SetOptions::default())
+            .await?;
         Ok(())
     }
 

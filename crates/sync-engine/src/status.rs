@@ -168,7 +168,11 @@ pub fn assess(recent: &[RunLine], waiting_on: Waiting) -> (Health, String) {
         waiting.push(format!(
             "{} record(s) are left for the next run{}",
             last.summary.remaining,
-            if slowed { " (Notion's rate limits slowed the last one; see its history)" } else { "" }
+            if slowed {
+                " (Notion's rate limits slowed the last one; see its history)"
+            } else {
+                ""
+            }
         ));
     }
     if waiting.is_empty() && conflicts_settled > 0 {
@@ -212,7 +216,11 @@ impl Engine {
     /// run's own work is already saved.
     /// Past `deadline` only the record itself is written: pruning and
     /// alerts wait for a run with time to spare.
-    pub(crate) async fn record_run(&self, report: &RunReport, deadline: Option<std::time::Instant>) {
+    pub(crate) async fn record_run(
+        &self,
+        report: &RunReport,
+        deadline: Option<std::time::Instant>,
+    ) {
         if let Err(e) = self.try_record_run(report, deadline).await {
             tracing::warn!(error = %e, "could not save the run history");
         }
@@ -429,7 +437,9 @@ mod tests {
             limit: NotionLimit::BLOCK_LIMIT.into(),
             responses: 1,
             asked_to_wait_ms: 0,
-            message: "Notion's Free plan block limit: upgrade, or set SYNC_CALL_NOTES=notes_property".into(),
+            message:
+                "Notion's Free plan block limit: upgrade, or set SYNC_CALL_NOTES=notes_property"
+                    .into(),
         });
         let quiet = run(0, None, 0);
         let (health, message) = assess(&[quiet.clone(), limited.clone()], Waiting::default());

@@ -11,8 +11,19 @@ use test_harness::blobs_server::BlobsServer;
 
 const TTL: i64 = 5;
 
-async fn take(store: &netlify_blobs::Store, owner: &str, clock: &Clock) -> Result<RunLock, EngineError> {
-    RunLock::acquire(store, owner, clock, Duration::minutes(TTL), std::time::Duration::ZERO).await
+async fn take(
+    store: &netlify_blobs::Store,
+    owner: &str,
+    clock: &Clock,
+) -> Result<RunLock, EngineError> {
+    RunLock::acquire(
+        store,
+        owner,
+        clock,
+        Duration::minutes(TTL),
+        std::time::Duration::ZERO,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -21,7 +32,10 @@ async fn a_second_run_waits_until_the_first_releases_and_each_gets_a_new_fence()
     let store = blobs.edge_client().store("lock-a");
     let clock = Clock::shifted();
     let first = take(&store, "a", &clock).await.unwrap();
-    assert!(matches!(take(&store, "b", &clock).await, Err(EngineError::Busy { .. })));
+    assert!(matches!(
+        take(&store, "b", &clock).await,
+        Err(EngineError::Busy { .. })
+    ));
     let fence = first.fence();
     first.release().await.unwrap();
     assert_eq!(current_lease(&store, clock.now()).await.unwrap(), None);
@@ -41,7 +55,10 @@ async fn a_run_that_stalled_past_its_lease_stops_and_leaves_the_new_lease_alone(
     assert!(stalled.is_lost());
     stalled.release().await.unwrap();
     let lease = current_lease(&store, clock.now()).await.unwrap().unwrap();
-    assert_eq!(lease.owner, "next", "the stalled run's release did not end it");
+    assert_eq!(
+        lease.owner, "next",
+        "the stalled run's release did not end it"
+    );
     next.check().await.unwrap();
 }
 
@@ -55,7 +72,10 @@ async fn a_long_run_renews_its_lease_and_keeps_it() {
         clock.advance(Duration::minutes(2));
         long.check().await.unwrap();
     }
-    assert!(matches!(take(&store, "other", &clock).await, Err(EngineError::Busy { .. })));
+    assert!(matches!(
+        take(&store, "other", &clock).await,
+        Err(EngineError::Busy { .. })
+    ));
 }
 
 #[tokio::test]
@@ -65,11 +85,20 @@ async fn state_saved_by_another_run_is_never_overwritten() {
     let (mut mine, version) = state.load().await.unwrap();
     let (theirs, their_version) = state.load().await.unwrap();
     let saved = state
-        .save(&SyncState { next_id: 7, ..theirs }, &their_version)
+        .save(
+            &SyncState {
+                next_id: 7,
+                ..theirs
+            },
+            &their_version,
+        )
         .await
         .unwrap();
     mine.next_id = 3;
-    assert!(matches!(state.save(&mine, &version).await, Err(EngineError::Moved(_))));
+    assert!(matches!(
+        state.save(&mine, &version).await,
+        Err(EngineError::Moved(_))
+    ));
     let (now, _) = state.load().await.unwrap();
     assert_eq!(now.next_id, 7);
     // Saved again on the version it wrote: fine.

@@ -169,17 +169,27 @@ mod tests {
 
     fn request(ids: usize) -> SyncRequest {
         SyncRequest {
-            contact_ids: Some((1..=ids as u64).map(|n| IdInput::Text(n.to_string())).collect()),
+            contact_ids: Some(
+                (1..=ids as u64)
+                    .map(|n| IdInput::Text(n.to_string()))
+                    .collect(),
+            ),
             ..SyncRequest::default()
         }
     }
 
     #[test]
     fn a_push_names_at_most_a_hundred_contacts() {
-        assert_eq!(request(MAX_CONTACT_IDS).ids().unwrap().len(), MAX_CONTACT_IDS);
+        assert_eq!(
+            request(MAX_CONTACT_IDS).ids().unwrap().len(),
+            MAX_CONTACT_IDS
+        );
         let err = request(MAX_CONTACT_IDS + 1).ids().unwrap_err();
         assert_eq!(err.status, 400);
         let text = format!("{err:?}");
-        assert!(text.contains("contactIds") && text.contains("at most 100"), "{text}");
+        assert!(
+            text.contains("contactIds") && text.contains("at most 100"),
+            "{text}"
+        );
     }
 }

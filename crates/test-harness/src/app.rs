@@ -211,8 +211,7 @@ impl TestApp {
             Some(d) => process.invoke_with_deadline(event, d).await,
             None => process.invoke(event).await,
         };
-        answer
-            .unwrap_or_else(|e| panic!("{function} answers: {e}\n{}", process.logs()))
+        answer.unwrap_or_else(|e| panic!("{function} answers: {e}\n{}", process.logs()))
     }
 
     /// From now on runs `function` from the binary at `path` (a packaged
@@ -272,7 +271,8 @@ impl TestApp {
         let event = ApiEvent::post("/.netlify/functions/scheduled-sync")
             .scheduled()
             .header("authorization", &format!("Bearer {TEST_API_KEY}"));
-        self.invoke_within("scheduled-sync", event, Some(deadline)).await
+        self.invoke_within("scheduled-sync", event, Some(deadline))
+            .await
     }
 
     /// Logs the function processes wrote so far.

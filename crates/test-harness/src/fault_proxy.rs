@@ -161,7 +161,9 @@ async fn proxy(State(state): State<ProxyState>, request: Request) -> Response {
         None => Verdict::Forward,
     };
     match verdict {
-        Verdict::Fail(code) => return status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+        Verdict::Fail(code) => {
+            return status(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        }
         Verdict::Hang => return hang().await,
         Verdict::Forward | Verdict::ForwardThenHang => {}
     }

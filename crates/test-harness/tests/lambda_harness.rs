@@ -105,7 +105,11 @@ async fn a_panic_becomes_a_500_json_and_the_process_survives() {
         message.contains("failed unexpectedly (request ") && !message.contains("asked to panic"),
         "a generic answer with the request id; the panic's text stays in the log: {message}"
     );
-    assert!(function.logs().contains("echo was asked to panic"), "{}", function.logs());
+    assert!(
+        function.logs().contains("echo was asked to panic"),
+        "{}",
+        function.logs()
+    );
 
     let after = function
         .invoke(ApiEvent::get("/.netlify/functions/echo").build())

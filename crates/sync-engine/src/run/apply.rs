@@ -25,8 +25,8 @@ use serde_json::{Map, Value as Json};
 use sync_core::calllog::LogEntry;
 use sync_core::notion_value::write_property;
 use sync_core::{
-    merge_conflicts, Base, ContactId, DialerContact, DialerWrite, FieldMap, Mapping,
-    NotionWrite, Plan, RecordPlan, Strategy, Value,
+    merge_conflicts, Base, ContactId, DialerContact, DialerWrite, FieldMap, Mapping, NotionWrite,
+    Plan, RecordPlan, Strategy, Value,
 };
 
 use super::{snapshot, Batch, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
@@ -34,7 +34,7 @@ use super::{snapshot, Batch, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
 use crate::dialer::{ContactWrite, Listed};
 use crate::error::EngineError;
 use crate::lock::RunLock;
-use crate::state::{RepeatCheck, CallsIntent, ConflictRecord, CreateIntent, Version};
+use crate::state::{CallsIntent, ConflictRecord, CreateIntent, RepeatCheck, Version};
 
 /// How long after an ambiguous, unconfirmed create the page may still be
 /// missing from Notion's queries (read-after-write lag). Until then a run
@@ -171,7 +171,9 @@ impl Engine {
                 let cutoff = tokio::time::Instant::from_std(d + IN_FLIGHT_GRACE);
                 match tokio::time::timeout_at(cutoff, self.apply_record(r, ctx)).await {
                     Ok(result) => result,
-                    Err(_) => Ok(Outcome::Deferred("cut off at the deadline; redone next run".into())),
+                    Err(_) => Ok(Outcome::Deferred(
+                        "cut off at the deadline; redone next run".into(),
+                    )),
                 }
             }
             None => self.apply_record(r, ctx).await,
@@ -252,7 +254,9 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         let wrote_notion = r.notion != NotionWrite::None || !r.calls_to_log.is_empty();
         let Some((contact, _)) = ctx.contacts.get(&r.contact_id).filter(|_| wrote_notion) else {
-            return Ok(Outcome::Deferred("changed in the dialer meanwhile; merged next run".into()));
+            return Ok(Outcome::Deferred(
+                "changed in the dialer meanwhile; merged next run".into(),
+            ));
         };
         let base = r.base_without_dialer_write(&base, &contact.values, ctx.mapping);
         let applied = self.finish(r, ctx, base, None).await?;
@@ -304,7 +308,8 @@ impl Engine {
             return Ok(false);
         }
         let mut earlier = self.state.conflict(id).await?;
-        let deleted_in_dialer = base.status == sync_core::RecordStatus::DeletedInDialerEditedInNotion;
+        let deleted_in_dialer =
+            base.status == sync_core::RecordStatus::DeletedInDialerEditedInNotion;
         // A deletion settles every field conflict of the contact, and a
         // contact back in the dialer settles its deletion conflict: the old
         // conflict is filed with its values, no longer open.
@@ -320,7 +325,9 @@ impl Engine {
             }
             _ => "the contact is back in the dialer",
         };
-        if let Some(e) = earlier.take_if(|e| status.is_deleted_in_dialer() || parked || e.deleted_in_dialer) {
+        if let Some(e) =
+            earlier.take_if(|e| status.is_deleted_in_dialer() || parked || e.deleted_in_dialer)
+        {
             self.file_superseded(&e, why).await?;
             if r.conflicts.is_empty() {
                 self.state.clear_conflict(id).await?;
@@ -462,7 +469,11 @@ impl Engine {
         if ctx.blocks_refused.load(Ordering::Relaxed) {
             return Err(EngineError::Waiting(BLOCK_LIMIT_WAIT.into()));
         }
-        let id_prop = ctx.mapping.dialer_id_property().unwrap_or("Dialer ID").to_string();
+        let id_prop = ctx
+            .mapping
+            .dialer_id_property()
+            .unwrap_or("Dialer ID")
+            .to_string();
         let intent = self.state.intent(id).await?;
         let tried_before = intent.is_some();
         if let Some(intent) = intent {
@@ -687,7 +698,10 @@ impl Engine {
                     Err(e) if attempt == REPEAT_CHECK_TRIES => {
                         tracing::warn!(contact = %id, error = %e, "call-log repeat check failed; the next run does it");
                     }
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64)).await,
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64))
+                            .await
+                    }
                 }
             }
             return Err(EngineError::LeaseLost);
@@ -697,7 +711,10 @@ impl Engine {
 
     /// Moves to the trash the blocks of each entry of `check` whose
     /// reference the page body holds more than once, then forgets the check.
-    pub(crate) async fn remove_repeated_entries(&self, check: &RepeatCheck) -> Result<(), EngineError> {
+    pub(crate) async fn remove_repeated_entries(
+        &self,
+        check: &RepeatCheck,
+    ) -> Result<(), EngineError> {
         let body = body_text(&self.notion.list_children(&check.page_id).await?);
         for (reference, blocks) in &check.entries {
             if body.matches(reference.as_str()).count() < 2 {
@@ -896,8 +913,13 @@ fn write_props(
             .field("notes")
             .filter(|f| f.spec.strategy == Strategy::NotionOwned)
         {
-            let v = write_property(&f.property, f.kind, &Value::text(text.to_string()), mapping.zone)
-                .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+            let v = write_property(
+                &f.property,
+                f.kind,
+                &Value::text(text.to_string()),
+                mapping.zone,
+            )
+            .map_err(|e| EngineError::BadRequest(e.to_string()))?;
             props.insert(f.property.clone(), v);
         }
     }

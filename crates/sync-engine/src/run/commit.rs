@@ -77,7 +77,11 @@ impl Progress {
                 Outcome::Done(applied) => {
                     count(&mut report.summary, &r);
                     let mut rr = record_report(&r, RecordStatus::Synced, None);
-                    crate::report::calls_waiting(&mut rr, &mut report.summary, applied.calls_waiting);
+                    crate::report::calls_waiting(
+                        &mut rr,
+                        &mut report.summary,
+                        applied.calls_waiting,
+                    );
                     rr.page_id = applied.base.page_id.clone();
                     report.records.push(rr);
                     self.remember(&reading.mapping, r.contact_id, applied);
@@ -106,13 +110,18 @@ impl Progress {
                     self.undone(page);
                     self.deferred = deferred;
                     report.summary.failed += 1;
-                    if matches!(e, EngineError::Notion(notion_client::NotionError::Validation { .. })) {
+                    if matches!(
+                        e,
+                        EngineError::Notion(notion_client::NotionError::Validation { .. })
+                    ) {
                         self.schema_stale = true;
                     }
                     tracing::warn!(contact = %r.contact_id, error = %e, "record failed");
-                    report
-                        .records
-                        .push(record_report(&r, RecordStatus::Failed, Some(e.to_string())));
+                    report.records.push(record_report(
+                        &r,
+                        RecordStatus::Failed,
+                        Some(e.to_string()),
+                    ));
                 }
             }
         }

@@ -309,9 +309,15 @@ impl Engine {
         let mut report = RunReport::begin(run_id, options, now, reading.full_scan);
         report.held = held.filter(|_| !apply);
         report.problems.append(&mut reading.problems);
-        let mut progress = Progress::new(reading.state.next_id.max(
-            reading.listing.keys().next_back().map_or(1, |id| id.get() + 1),
-        ));
+        let mut progress = Progress::new(
+            reading.state.next_id.max(
+                reading
+                    .listing
+                    .keys()
+                    .next_back()
+                    .map_or(1, |id| id.get() + 1),
+            ),
+        );
         let keys = std::mem::take(&mut reading.keys);
         let mut chunks = keys.chunks(BATCH).peekable();
         while let Some(ids) = chunks.peek().copied() {
@@ -321,24 +327,50 @@ impl Engine {
             chunks.next();
             let batch = self.read_batch(&mut reading, ids, options, now).await?;
             let stage = Stage::Records(&options.scope);
-            self.plan_and_apply(&mut reading, batch, stage, apply, run_id, options, lock, &mut progress, &mut report)
-                .await?;
+            self.plan_and_apply(
+                &mut reading,
+                batch,
+                stage,
+                apply,
+                run_id,
+                options,
+                lock,
+                &mut progress,
+                &mut report,
+            )
+            .await?;
             // A typed page a contact took is not offered to the next batches.
-            reading.unlinked.retain(|p| !progress.taken_pages.contains(&p.page_id));
+            reading
+                .unlinked
+                .retain(|p| !progress.taken_pages.contains(&p.page_id));
         }
         let left: Vec<ContactId> = chunks.flatten().copied().collect();
-        let typed_stage = left.is_empty() && !reading.unlinked.is_empty()
-            && !options.scope.is_targeted() && !options.past_deadline();
+        let typed_stage = left.is_empty()
+            && !reading.unlinked.is_empty()
+            && !options.scope.is_targeted()
+            && !options.past_deadline();
         if typed_stage {
             let batch = Batch::typed_pages(&reading.unlinked);
-            self.plan_and_apply(&mut reading, batch, Stage::TypedPages, apply, run_id, options, lock, &mut progress, &mut report)
-                .await?;
+            self.plan_and_apply(
+                &mut reading,
+                batch,
+                Stage::TypedPages,
+                apply,
+                run_id,
+                options,
+                lock,
+                &mut progress,
+                &mut report,
+            )
+            .await?;
         } else {
             progress.leave_typed_pages(&reading.unlinked);
         }
         progress.leave(&left, &reading, &mut report);
         report.summary.invalid = reading.invalid.len();
-        report.records.splice(0..0, std::mem::take(&mut reading.invalid));
+        report
+            .records
+            .splice(0..0, std::mem::take(&mut reading.invalid));
         if apply {
             self.commit(reading, progress, options, lock, &mut report)
                 .await?;
@@ -381,11 +413,15 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let plan = sync_core::plan(self.plan_input(reading, &batch, stage, progress.next_id));
         progress.next_id = progress.next_id.max(plan.next_id);
-        progress.taken_pages.extend(plan.records.iter().filter_map(|r| r.page_id.clone()));
+        progress
+            .taken_pages
+            .extend(plan.records.iter().filter_map(|r| r.page_id.clone()));
         report.add_plan(&plan);
         if !apply {
             for r in &plan.records {
-                report.records.push(crate::report::record_report(r, RecordStatus::Planned, None));
+                report
+                    .records
+                    .push(crate::report::record_report(r, RecordStatus::Planned, None));
                 crate::report::count(&mut report.summary, r);
             }
             return Ok(());
@@ -413,7 +449,10 @@ impl Engine {
             return Ok(());
         }
         reading.state.handouts.extend(new);
-        reading.state_version = self.state.save(&reading.state, &reading.state_version).await?;
+        reading.state_version = self
+            .state
+            .save(&reading.state, &reading.state_version)
+            .await?;
         Ok(())
     }
 
@@ -426,9 +465,16 @@ impl Engine {
             return None;
         }
         let index = &reading.state.index;
-        let creates = reading.wanted.iter().filter(|id| !index.contains_key(id)).count()
+        let creates = reading
+            .wanted
+            .iter()
+            .filter(|id| !index.contains_key(id))
+            .count()
             + reading.unlinked.len();
-        let gone = index.keys().filter(|id| !reading.listing.contains_key(id)).count();
+        let gone = index
+            .keys()
+            .filter(|id| !reading.listing.contains_key(id))
+            .count();
         let trashed = reading
             .pages
             .values()

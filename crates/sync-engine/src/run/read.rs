@@ -11,9 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use notion_client::{NotionError, Page, Query};
 use serde_json::json;
-use sync_core::{
-    Base, ContactId, DialerContact, FieldMap, Mapping, NotionRecord, Problem, Schema,
-};
+use sync_core::{Base, ContactId, DialerContact, FieldMap, Mapping, NotionRecord, Problem, Schema};
 
 use super::{snapshot, Engine, RunOptions, Scope, CURSOR_OVERLAP_MINUTES, SCHEMA_CACHE_MINUTES};
 use crate::dialer::Listed;
@@ -153,7 +151,10 @@ impl Engine {
         let mut pages: BTreeMap<ContactId, Vec<NotionRecord>> = BTreeMap::new();
         let (mut unlinked, mut odd) = (Vec::new(), Vec::new());
         for r in records {
-            match r.dialer_id.or_else(|| by_page.get(r.page_id.as_str()).copied()) {
+            match r
+                .dialer_id
+                .or_else(|| by_page.get(r.page_id.as_str()).copied())
+            {
                 Some(id) => pages.entry(id).or_default().push(r),
                 None if r.in_trash => {}
                 None if r.bad_dialer_id.is_some() => odd.push(r),
@@ -202,12 +203,19 @@ impl Engine {
         options: &RunOptions,
         now: DateTime<Utc>,
     ) -> Result<Batch, EngineError> {
-        let wanted: BTreeSet<ContactId> =
-            ids.iter().filter(|id| reading.wanted.contains(id)).copied().collect();
+        let wanted: BTreeSet<ContactId> = ids
+            .iter()
+            .filter(|id| reading.wanted.contains(id))
+            .copied()
+            .collect();
         let contacts = self
             .read_contacts(&wanted, &reading.listing, &mut reading.invalid)
             .await?;
-        let invalid: BTreeSet<ContactId> = reading.invalid.iter().filter_map(|r| r.contact_id).collect();
+        let invalid: BTreeSet<ContactId> = reading
+            .invalid
+            .iter()
+            .filter_map(|r| r.contact_id)
+            .collect();
         let mut pages: Vec<NotionRecord> = ids
             .iter()
             .filter(|id| !invalid.contains(id))
@@ -336,7 +344,10 @@ impl Engine {
         full_scan: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<Page>, EngineError> {
-        let id_prop = mapping.dialer_id_property().unwrap_or("Dialer ID").to_string();
+        let id_prop = mapping
+            .dialer_id_property()
+            .unwrap_or("Dialer ID")
+            .to_string();
         let ids = match &options.scope {
             Scope::Contacts(ids) | Scope::Restore(ids) => ids,
             _ => {
@@ -509,7 +520,10 @@ impl Engine {
             if options.past_deadline() {
                 return Ok(false);
             }
-            pages.push(self.linked_page(&reading.mapping, id, &page_id, now).await?);
+            pages.push(
+                self.linked_page(&reading.mapping, id, &page_id, now)
+                    .await?,
+            );
         }
         Ok(true)
     }
@@ -574,7 +588,6 @@ impl Engine {
         }
         Ok(contacts)
     }
-
 }
 
 /// Which fields a mapping exchanges, through which properties and types.
