@@ -675,3 +675,38 @@ fn seed_600709_a_push_never_plans_a_record_it_did_not_list() {
         ],
     );
 }
+
+/// Seed 704448, replayed whole.
+#[test]
+fn seed_704448_replayed() {
+    replays(704448);
+}
+
+/// Seed 704448, shrunk (the oracle's mistake, not the sync's): a person
+/// changed the contact's phone before the run read it, so the typed page
+/// with the old number had nothing to match; the oracle judged by the
+/// number held before the step and expected a link. A record a person
+/// changes while a run goes is now left out of the phone-link check.
+#[test]
+fn seed_704448_a_phone_changed_before_the_run_reads_it_is_not_expected_to_link() {
+    holds(
+        ContactPolicy::DialerWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 0),
+                updated_at: true,
+            },
+            NotionCreate {
+                phone: Some(phone(0, 3)),
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::DialerEditAt {
+                    at: 0,
+                    who: 28,
+                    field: InfoField::Phone(phone(3, 3)),
+                },
+            ),
+        ],
+    );
+}

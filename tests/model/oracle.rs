@@ -467,7 +467,7 @@ impl Oracle {
         let mut v = Vec::new();
         // Judged on what was known before this step: pages linked before it.
         if step.ran {
-            self.phone_fallback(&obs, &mut v);
+            self.phone_fallback(step.did, &obs, &mut v);
         }
         self.remember(step.did, &obs);
         self.duplicates(&obs, &mut v);
@@ -594,8 +594,20 @@ impl Oracle {
 
     /// A page typed in Notion and a contact with no page yet that share a
     /// number (and nobody else has it) must be linked, never doubled.
-    fn phone_fallback(&self, obs: &Obs, v: &mut Vec<String>) {
+    /// A contact or page a person changed while the run was going is left
+    /// out: whether the run matched it depends on whether it read the record
+    /// before or after the person's edit, and either is right.
+    fn phone_fallback(&self, did: &[Did], obs: &Obs, v: &mut Vec<String>) {
         let prev = &self.prev;
+        let touched = |key: &str| {
+            did.iter().any(|d| match d {
+                Did::Dialer { key: k, .. } | Did::KeptNotionAfterDelete { key: k } => k == key,
+                Did::Notion { page, .. }
+                | Did::Typed { page }
+                | Did::Trashed { page }
+                | Did::Restored { page } => page == key,
+            })
+        };
         let mut pages: BTreeMap<String, Vec<&PageObs>> = BTreeMap::new();
         for p in prev.pages.iter().filter(|p| {
             !p.in_trash
@@ -646,6 +658,9 @@ impl Oracle {
                 continue;
             }
             let (typed, key) = (&ps[0].id, keys[0]);
+            if touched(typed) || touched(key) {
+                continue;
+            }
             let id: u64 = key.parse().unwrap_or(0);
             let now_page = obs
                 .contacts
