@@ -14,6 +14,7 @@ mod retry;
 mod route;
 mod secret;
 mod stats;
+pub mod webhook;
 
 pub use client::{NotionClient, QueryCursor, RequestWindow};
 pub use config::{

@@ -23,6 +23,13 @@ pub struct Page {
 }
 
 impl Page {
+    /// Whether the page is a row of this data source (its `parent`).
+    pub fn in_data_source(&self, data_source_id: &str) -> bool {
+        self.raw["parent"]["data_source_id"]
+            .as_str()
+            .is_some_and(|id| crate::webhook::same_id(id, data_source_id))
+    }
+
     pub fn from_json(raw: Value) -> Result<Self, String> {
         #[derive(Deserialize)]
         struct Fields {

@@ -116,6 +116,8 @@ pub(crate) struct Inner {
     /// Bearer tokens accepted, one per connection of the workspace; the
     /// first is the configured one.
     pub tokens: Vec<String>,
+    /// The webhook subscription and its deliveries.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 impl Inner {
@@ -428,7 +430,11 @@ impl EmulatorControl {
     /// stay as configured.
     pub fn reset(&self) {
         self.with(|i| {
+            let listening = i.store.changes.is_some();
             i.store = i.fresh_store();
+            if listening {
+                i.store.changes = Some(Vec::new());
+            }
             i.faults.clear();
             i.log.clear();
             i.rate_limited = 0;

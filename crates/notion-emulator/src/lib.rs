@@ -30,6 +30,7 @@ mod schema;
 mod store;
 mod values;
 mod version;
+mod webhooks;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use error::{ApiError, RateLimit};
 pub use ids::normalize_id;
 pub use schema::{BOT_USER_ID, PERSON_USER_IDS};
 pub use version::ApiVersion;
+pub use webhooks::{signature as webhook_signature, SentDelivery, WebhookOptions, WORKSPACE_ID};
 
 use clock::Clock;
 use control::{Inner, Shared};
@@ -173,6 +175,7 @@ fn initial_state(config: &EmulatorConfig) -> Inner {
         log: Vec::new(),
         rate_limited: 0,
         tokens: vec![config.token.clone()],
+        webhooks: Default::default(),
     }
 }
 

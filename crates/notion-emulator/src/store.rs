@@ -62,7 +62,25 @@ pub(crate) struct Store {
     pub lag: QueryLag,
     /// The Free plan's block limit (off: a paid workspace).
     pub quota: BlockQuota,
+    /// What changed, for webhook events (kept only while a subscription
+    /// listens: `Some`).
+    pub changes: Option<Vec<Change>>,
     next_seq: u64,
+}
+
+/// One change a webhook event tells of.
+#[derive(Debug, Clone)]
+pub(crate) struct Change {
+    /// `page.created`, `page.properties_updated`, `page.deleted`,
+    /// `page.undeleted`, `page.content_updated`, `data_source.schema_updated`.
+    pub kind: &'static str,
+    /// A page id, or the data source's for a schema change.
+    pub entity: String,
+    pub author: String,
+    /// Exact (events carry milliseconds).
+    pub at: DateTime<Utc>,
+    /// Property ids a properties update touched (names for the schema).
+    pub properties: Vec<String>,
 }
 
 impl Store {
@@ -79,6 +97,7 @@ impl Store {
             shared: true,
             lag: QueryLag::default(),
             quota: BlockQuota::default(),
+            changes: None,
             next_seq: 1,
         }
     }
@@ -190,6 +209,7 @@ impl Store {
         self.lag.before_write(&id, None, now);
         self.pages.push(page);
         self.insert_blocks(&id, true, None, children, now, author);
+        self.changed("page.created", &id, author, now, Vec::new());
         Ok(id)
     }
 
@@ -243,6 +263,16 @@ impl Store {
         self.schema = schema;
         self.lag
             .before_write(&self.pages[idx].id, Some(&self.pages[idx]), now);
+        let (id, was_trashed) = (self.pages[idx].id.clone(), self.pages[idx].in_trash);
+        let touched: Vec<String> = writes.iter().map(|(k, _)| k.clone()).collect();
+        match trash {
+            Some(true) if !was_trashed => self.changed("page.deleted", &id, author, now, vec![]),
+            Some(false) if was_trashed => self.changed("page.undeleted", &id, author, now, vec![]),
+            _ => {}
+        }
+        if !touched.is_empty() {
+            self.changed("page.properties_updated", &id, author, now, touched);
+        }
         let page = &mut self.pages[idx];
         page.values.extend(writes);
         if let Some(t) = trash {
@@ -290,6 +320,8 @@ impl Store {
             let page = &mut self.pages[idx];
             page.last_edited_time = round_to_minute(now);
             page.last_edited_by = author.to_string();
+            let pid = page.id.clone();
+            self.changed("page.content_updated", &pid, author, now, vec![]);
         }
         Ok(ids)
     }
@@ -410,6 +442,38 @@ impl Store {
         Ok((id, blocks))
     }
 
+    /// Notes a change for the webhook events, when a subscription listens.
+    pub fn changed(
+        &mut self,
+        kind: &'static str,
+        entity: &str,
+        author: &str,
+        at: DateTime<Utc>,
+        properties: Vec<String>,
+    ) {
+        if let Some(changes) = &mut self.changes {
+            changes.push(Change {
+                kind,
+                entity: entity.to_string(),
+                author: author.to_string(),
+                at,
+                properties,
+            });
+        }
+    }
+
+    fn schema_changed(&mut self, name: &str, now: DateTime<Utc>) {
+        self.schema_edited_time = now;
+        let ds = self.data_source_id.clone();
+        self.changed(
+            "data_source.schema_updated",
+            &ds,
+            crate::schema::PERSON_USER_IDS[0],
+            now,
+            vec![name.to_string()],
+        );
+    }
+
     // ---------- schema edits (control API) ----------
 
     pub fn remove_property(&mut self, name: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
@@ -418,7 +482,7 @@ impl Store {
         for p in &mut self.pages {
             p.values.remove(&removed.id);
         }
-        self.schema_edited_time = now;
+        self.schema_changed(&removed.name, now);
         Ok(())
     }
 
@@ -435,7 +499,7 @@ impl Store {
         }
         let idx = self.schema_index(old)?;
         self.schema[idx].name = new.to_string();
-        self.schema_edited_time = now;
+        self.schema_changed(new, now);
         Ok(())
     }
 
@@ -476,7 +540,7 @@ impl Store {
         for p in &mut self.pages {
             p.values.remove(&pid);
         }
-        self.schema_edited_time = now;
+        self.schema_changed(name, now);
         Ok(())
     }
 

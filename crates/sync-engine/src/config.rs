@@ -45,6 +45,10 @@ pub struct EngineConfig {
     pub backup_days: u32,
     /// Where failures are reported (`ALERT_*`; none set: logs only).
     pub alerts: alerts::AlertConfig,
+    /// The key Notion signs webhook deliveries with
+    /// (`NOTION_WEBHOOK_SECRET`); unset: the verification token Notion sent,
+    /// kept in the state store (see [`crate::webhook`]).
+    pub webhook_secret: Option<notion_client::Secret>,
     /// The system clock, unless a test shifts it.
     pub clock: crate::clock::Clock,
 }
@@ -182,6 +186,8 @@ impl EngineConfig {
             },
             history_days: days("SYNC_HISTORY_DAYS", 30)?,
             backup_days: days("SYNC_BACKUP_DAYS", 7)?,
+            webhook_secret: get("NOTION_WEBHOOK_SECRET")
+                .map(|s| notion_client::Secret::new(s.trim())),
             clock: crate::clock::Clock::system(),
         })
     }

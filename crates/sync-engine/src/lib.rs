@@ -22,6 +22,7 @@ pub mod report;
 pub mod run;
 pub mod state;
 pub mod status;
+pub mod webhook;
 
 pub use check::ConnectionCheck;
 pub use config::{ConfigError, ContactsLayout, EngineConfig};

@@ -13,6 +13,7 @@ use sync_engine::{Engine, EngineConfig, EngineError};
 
 mod access;
 mod resolve;
+pub mod webhook;
 pub use access::{guarded, guarded_or_scheduled, Access};
 pub use resolve::ResolveRequest;
 

@@ -238,7 +238,7 @@ impl Engine {
         } = reading;
         let (undone_since, deferred) = progress.apply_to(&mut state);
         state.data_source_id = Some(data_source_id);
-        if !options.scope.is_targeted() {
+        if options.scope.moves_cursor() {
             // Everything edited before this run's query has been seen, but for
             // pages of records left undone: the next query starts at the
             // earliest of those (a failing record never makes every run a full

@@ -69,6 +69,10 @@ pub enum Scope {
     /// undone in the conflict console): like `Contacts`, but the contacts
     /// are expected to be missing.
     Restore(Vec<ContactId>),
+    /// Pages Notion said changed (a webhook's event): read by id and planned
+    /// with their contacts under the same rules, typed pages included. It
+    /// moves no cursor: the scheduled run still reads everything since.
+    Pages(Vec<String>),
 }
 
 impl Scope {
@@ -79,7 +83,17 @@ impl Scope {
             Scope::Contacts(ids) => format!("push of {} contact(s)", ids.len()),
             Scope::NotionChanges => "pull from Notion".into(),
             Scope::Restore(ids) => format!("restore of {} contact(s) from Notion", ids.len()),
+            Scope::Pages(ids) if ids.is_empty() => {
+                "schema check (Notion said the database changed)".into()
+            }
+            Scope::Pages(ids) => format!("{} page(s) Notion told of", ids.len()),
         }
+    }
+
+    /// A run that reads Notion by its cursor (and so moves it, and does the
+    /// periodic full scan).
+    fn moves_cursor(&self) -> bool {
+        matches!(self, Scope::All | Scope::NotionChanges)
     }
 
     /// A run about a few named contacts (it moves no cursor).
@@ -101,6 +115,9 @@ pub struct RunOptions {
     pub deadline: Option<Instant>,
     /// Who runs (for the lock and the history): "scheduled-sync", "cli", ...
     pub actor: String,
+    /// Fetch the schema again even if the cached one is fresh (Notion said
+    /// it changed).
+    pub refresh_schema: bool,
 }
 
 impl RunOptions {
@@ -112,6 +129,7 @@ impl RunOptions {
             full_scan: false,
             deadline: None,
             actor: actor.to_string(),
+            refresh_schema: false,
         }
     }
 

@@ -101,7 +101,17 @@ impl Engine {
     ) -> Result<Reading, EngineError> {
         let (mut state, state_version) = self.state.load().await?;
         self.notion.resume_window(&state.notion_window).await;
-        let (data_source_id, mapping, remapped, problems) = self.mapping(&mut state, now).await?;
+        let (data_source_id, mapping, remapped, problems) = self
+            .mapping(&mut state, now, options.refresh_schema)
+            .await?;
+        // A webhook's pages are read first: only what Notion named.
+        let named = match &options.scope {
+            Scope::Pages(ids) => Some(
+                self.named_pages(ids, &state, &mapping, &data_source_id, now)
+                    .await?,
+            ),
+            _ => None,
+        };
         let (listing, invalid) = self.list_contacts(&options.scope).await?;
         let mut wanted: BTreeSet<ContactId> = match &options.scope {
             Scope::Contacts(ids) => {
@@ -111,7 +121,7 @@ impl Engine {
                 ids.iter().copied().collect()
             }
             Scope::Restore(ids) => ids.iter().copied().collect(),
-            Scope::NotionChanges => BTreeSet::new(),
+            Scope::NotionChanges | Scope::Pages(_) => BTreeSet::new(),
             Scope::All => listing
                 .iter()
                 .filter(|(id, l)| {
@@ -120,7 +130,7 @@ impl Engine {
                 .map(|(id, _)| *id)
                 .collect(),
         };
-        let full_scan = !options.scope.is_targeted()
+        let full_scan = options.scope.moves_cursor()
             && (options.full_scan
                 || remapped
                 || state.last_full_scan.is_none_or(|t| {
@@ -128,11 +138,20 @@ impl Engine {
                         >= Duration::from_std(self.config.full_scan_every)
                             .unwrap_or(Duration::hours(1))
                 }));
-        let pages = self
-            .read_pages(options, &state, &mapping, &data_source_id, full_scan, now)
-            .await?;
         let seen_until = self.seen_until(now);
-        let mut records = self.changed_pages(&pages, &state, &mapping, &listing, &mut wanted);
+        let mut records = match named {
+            Some(named) => self.changed_records(named, &state, &mapping, &listing, &mut wanted),
+            None => {
+                let pages = self
+                    .read_pages(options, &state, &mapping, &data_source_id, full_scan, now)
+                    .await?;
+                let pages: Vec<NotionRecord> = pages
+                    .iter()
+                    .map(|p| mapping.read_page(&snapshot(p)))
+                    .collect();
+                self.changed_records(pages, &state, &mapping, &listing, &mut wanted)
+            }
+        };
         let mut scan_complete = full_scan;
         if full_scan {
             scan_complete = self
@@ -257,10 +276,12 @@ impl Engine {
         &self,
         state: &mut SyncState,
         now: DateTime<Utc>,
+        refresh: bool,
     ) -> Result<(String, Mapping, bool, Vec<Problem>), EngineError> {
-        let fresh = state
-            .schema_fetched_at
-            .is_some_and(|t| now - t < Duration::minutes(SCHEMA_CACHE_MINUTES) && t <= now);
+        let fresh = !refresh
+            && state
+                .schema_fetched_at
+                .is_some_and(|t| now - t < Duration::minutes(SCHEMA_CACHE_MINUTES) && t <= now);
         let (data_source_id, mapping, report) = match (&state.data_source_id, &state.schema, fresh)
         {
             (Some(id), Some(schema), true) => {
@@ -420,9 +441,9 @@ impl Engine {
     /// The pages worth planning: skips those whose values match what the last
     /// sync left (values, not times), and asks for the contact of every page
     /// kept that the dialer has.
-    fn changed_pages(
+    fn changed_records(
         &self,
-        pages: &[Page],
+        pages: Vec<NotionRecord>,
         state: &SyncState,
         mapping: &Mapping,
         listing: &BTreeMap<ContactId, Listed>,
@@ -431,11 +452,10 @@ impl Engine {
         let by_page = state.pages();
         let mut records = Vec::new();
         let mut seen = BTreeSet::new();
-        for page in pages {
-            if !seen.insert(page.id.clone()) {
+        for record in pages {
+            if !seen.insert(record.page_id.clone()) {
                 continue;
             }
-            let record = mapping.read_page(&snapshot(page));
             let id = record
                 .dialer_id
                 .or_else(|| by_page.get(record.page_id.as_str()).copied());
@@ -463,6 +483,40 @@ impl Engine {
             records.push(record);
         }
         records
+    }
+
+    /// The pages a webhook named, each read by id (one request a page). A
+    /// page of another database is none of the sync's business and is
+    /// dropped; a linked page Notion no longer has reads as gone, like a
+    /// full scan's.
+    async fn named_pages(
+        &self,
+        ids: &[String],
+        state: &SyncState,
+        mapping: &Mapping,
+        data_source_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<NotionRecord>, EngineError> {
+        let by_page = state.pages();
+        let mut records = Vec::new();
+        for page_id in ids {
+            let linked = by_page
+                .iter()
+                .find(|(p, _)| notion_client::webhook::same_id(p, page_id))
+                .map(|(p, id)| (p.to_string(), *id));
+            if let Some((page_id, id)) = linked {
+                records.push(self.linked_page(mapping, id, &page_id, now).await?);
+                continue;
+            }
+            match self.notion.retrieve_page(page_id).await {
+                Ok(page) if page.in_data_source(data_source_id) => {
+                    records.push(mapping.read_page(&snapshot(&page)))
+                }
+                Ok(_) | Err(NotionError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(records)
     }
 
     /// A full scan that misses a linked page: it was trashed (or deleted) in
