@@ -21,6 +21,8 @@ const MESSAGE_SOURCES: &[&str] = &[
     "netlify/functions/notion-test/src/main.rs",
     "crates/sync-http/src/lib.rs",
     "crates/sync-http/src/access.rs",
+    "crates/sync-http/src/webhook.rs",
+    "netlify/functions/notion-webhook/src/main.rs",
     "crates/netlify-function/src/error.rs",
     "crates/netlify-function/src/blobs.rs",
     "crates/notion-client/src/error.rs",
@@ -202,4 +204,7 @@ async fn a_newcomer_follows_the_guide_to_a_passing_connection_test_and_a_first_s
     assert_eq!(first["summary"]["failed"], 0, "{first:#}");
     let status = output("status");
     assert_eq!(status["health"], "ok", "{status:#}");
+    let webhook = output("webhook-status");
+    assert_eq!(webhook["verified"], false, "{webhook:#}");
+    assert!(webhook["verificationToken"].is_null(), "{webhook:#}");
 }
