@@ -623,9 +623,10 @@ fn seed_300437_a_trashed_page_whose_marking_was_raced_is_marked_later() {
     replays(300437);
 }
 
-/// Plays the whole sequence a seed generates.
+/// Plays the whole sequence a seed generated when it was found (before the
+/// model sent webhooks: [`Sequence::without_webhooks`]).
 fn replays(seed: u64) {
-    let seq = Sequence::generate(seed);
+    let seq = Sequence::without_webhooks(seed);
     runtime().block_on(async move {
         let blobs = BlobsServer::start().expect("the Blobs server starts");
         let out = play(&blobs, &seq).await;
@@ -707,6 +708,40 @@ fn seed_704448_a_phone_changed_before_the_run_reads_it_is_not_expected_to_link()
                     field: InfoField::Phone(phone(3, 3)),
                 },
             ),
+        ],
+    );
+}
+
+/// Seed 264 (with webhooks), shrunk: a run died right after making a
+/// contact's page; a person typed a page with the contact's number; the
+/// webhook's run read only that page, linked it to the contact by phone and
+/// wrote the contact's Dialer ID to it: two pages with one Dialer ID. A
+/// webhook run for a typed page now reads every page edited since the
+/// cursor too (all of them before a first cursor), as a pull does.
+#[test]
+fn seed_264_a_webhook_for_a_typed_page_sees_the_page_a_dead_run_made() {
+    holds(
+        ContactPolicy::DialerWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 3),
+                updated_at: true,
+            },
+            DialerCreate {
+                phone: phone(2, 0),
+                updated_at: true,
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::CutOff {
+                    at: 20,
+                    delivered: true,
+                },
+            ),
+            NotionCreate {
+                phone: Some(phone(0, 0)),
+            },
+            run(Run::Webhook),
         ],
     );
 }

@@ -49,6 +49,8 @@ pub struct Person {
     pub notion: EmulatorControl,
     pub clock: Clock,
     pub log: Arc<Mutex<Vec<Did>>>,
+    /// The page a person changed last in Notion: what a webhook names.
+    pub last_page: Arc<Mutex<Option<String>>>,
     tokens: Arc<AtomicU64>,
     next_id: Arc<AtomicU64>,
 }
@@ -68,6 +70,7 @@ impl Person {
             notion,
             clock,
             log: Arc::default(),
+            last_page: Arc::default(),
             tokens: Arc::new(AtomicU64::new(1)),
             next_id: Arc::new(AtomicU64::new(1001)),
         }
@@ -78,6 +81,13 @@ impl Person {
     }
 
     fn did(&self, did: Did) {
+        if let Did::Notion { page, .. }
+        | Did::Typed { page }
+        | Did::Trashed { page }
+        | Did::Restored { page } = &did
+        {
+            *self.last_page.lock().unwrap() = Some(page.clone());
+        }
         self.log.lock().unwrap().push(did);
     }
 

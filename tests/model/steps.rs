@@ -91,6 +91,8 @@ pub enum Run {
     Resolve { who: u8, how: How },
     /// A person restores a contact from a backup.
     Restore { who: u8 },
+    /// `notion-webhook`: Notion's event for the page a person changed last.
+    Webhook,
 }
 
 /// Bad timing or a failure met by a run, at its `at`-th request (Blobs and
@@ -205,8 +207,40 @@ const ROUTES: &[&str] = &[
 ];
 
 impl Sequence {
-    /// The sequence seed `seed` stands for; the same seed, the same steps.
+    /// The sequence seed `seed` stands for; the same seed, the same steps:
+    /// [`Sequence::without_webhooks`], and after some of a person's changes in
+    /// Notion, the webhook Notion sends for it (a run of its own, with its own
+    /// twist), drawn from a second stream so the rest stays as it was.
     pub fn generate(seed: u64) -> Sequence {
+        let mut sequence = Sequence::without_webhooks(seed);
+        let mut rng = fastrand::Rng::with_seed(seed ^ 0x9e37_79b9_7f4a_7c15);
+        let mut steps = Vec::with_capacity(sequence.steps.len() * 2);
+        for step in sequence.steps {
+            let in_notion = matches!(
+                step,
+                Step::NotionCreate { .. }
+                    | Step::NotionEdit { .. }
+                    | Step::NotionEditOwn { .. }
+                    | Step::NotionEditCallData { .. }
+                    | Step::NotionTrash { .. }
+                    | Step::NotionRestore { .. }
+                    | Step::NotionClearId { .. }
+            );
+            steps.push(step);
+            if in_notion && rng.u8(..3) == 0 {
+                steps.push(Step::Run {
+                    run: Run::Webhook,
+                    twist: twist(&mut rng),
+                });
+            }
+        }
+        sequence.steps = steps;
+        sequence
+    }
+
+    /// The sequences as generated before webhooks (the named regressions
+    /// found then replay these).
+    pub fn without_webhooks(seed: u64) -> Sequence {
         let mut rng = fastrand::Rng::with_seed(seed);
         let policy = match rng.u8(..10) {
             0..=4 => ContactPolicy::LastEditWins,
@@ -402,6 +436,7 @@ impl fmt::Display for Run {
             Run::Pull => write!(f, "sync-from-notion (pull)"),
             Run::Resolve { who, how } => write!(f, "resolve conflict #{who}: {how:?}"),
             Run::Restore { who } => write!(f, "restore backup #{who}"),
+            Run::Webhook => write!(f, "notion-webhook for the page a person changed last"),
         }
     }
 }

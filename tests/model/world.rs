@@ -343,6 +343,16 @@ impl World {
                     .run(RunOptions::new(Scope::NotionChanges, "sync-from-notion"))
                     .await,
             ),
+            Run::Webhook => {
+                let Some(page) = self.person.last_page.lock().unwrap().clone() else {
+                    return Ok("no page changed in Notion".into());
+                };
+                show(
+                    engine
+                        .run(RunOptions::new(Scope::Pages(vec![page]), "notion-webhook"))
+                        .await,
+                )
+            }
             Run::Push { who } => {
                 let Some(key) = self.person.pick_contact(who).await else {
                     return Ok("no contact to push".into());

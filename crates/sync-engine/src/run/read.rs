@@ -140,7 +140,26 @@ impl Engine {
                 }));
         let seen_until = self.seen_until(now);
         let mut records = match named {
-            Some(named) => self.changed_records(named, &state, &mapping, &listing, &mut wanted),
+            Some(mut named) => {
+                // A page typed in Notion may be the page of any contact the
+                // sync has not linked yet, and such a contact may have a page
+                // of its own the index does not know (a run died after making
+                // it): read every page edited since the cursor too, as a pull
+                // does, so the plan sees those before linking by phone.
+                let by_page = state.pages();
+                if named
+                    .iter()
+                    .any(|r| r.dialer_id.is_none() && !by_page.contains_key(r.page_id.as_str()))
+                {
+                    // (Everything, before any run has set the cursor.)
+                    let everything = state.notion_cursor.is_none();
+                    let pages = self
+                        .read_pages(options, &state, &mapping, &data_source_id, everything, now)
+                        .await?;
+                    named.extend(pages.iter().map(|p| mapping.read_page(&snapshot(p))));
+                }
+                self.changed_records(named, &state, &mapping, &listing, &mut wanted)
+            }
             None => {
                 let pages = self
                     .read_pages(options, &state, &mapping, &data_source_id, full_scan, now)
