@@ -2,7 +2,8 @@
 //! Notion-like conditions (200 ms per request, 180 requests per minute) with
 //! the official Blobs server, for the three cases the roadmap cares about:
 //! a push right after a call, a scheduled run when nothing changed, and a
-//! run with 100 changed contacts; and, first, each function's deployable
+//! run with 100 changed contacts; a teammate's edit in Notion reaching the
+//! dialer through the webhook (`bench webhook`: that one alone); and, first, each function's deployable
 //! binary (scripts/package): size, cold start and peak memory.
 //!
 //! It prints a table (measured, target, ratio) and one JSON line per
@@ -12,12 +13,19 @@
 mod functions;
 mod measure;
 mod scenarios;
+mod webhooks;
 
 use std::process::ExitCode;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> ExitCode {
-    match scenarios::run_all().await {
+    let only_webhook = std::env::args().nth(1).as_deref() == Some("webhook");
+    let result = if only_webhook {
+        scenarios::run_webhook_only().await
+    } else {
+        scenarios::run_all().await
+    };
+    match result {
         Ok(report) => {
             println!("{report}");
             ExitCode::SUCCESS

@@ -63,7 +63,7 @@ pub enum BenchError {
 
 pub type Result<T, E = BenchError> = std::result::Result<T, E>;
 
-fn unexpected(step: &str, message: impl Into<String>) -> BenchError {
+pub(crate) fn unexpected(step: &str, message: impl Into<String>) -> BenchError {
     BenchError::Unexpected {
         step: step.to_string(),
         message: message.into(),
@@ -154,6 +154,16 @@ pub async fn run_all() -> Result<String> {
         )),
     }
     changed_contacts(&app, 100, &mut report).await?;
+    let webhook_binary =
+        crate::functions::packaged_binaries().map(|dir| dir.join("notion-webhook"));
+    let webhook = crate::webhooks::measure(
+        app,
+        FIRST_ID,
+        webhook_binary.as_deref().filter(|p| p.is_file()),
+    )
+    .await?;
+    report.rows.extend(webhook.rows);
+    report.json_lines.push(webhook.json);
 
     report.notes.push(
         "every measured step starts a fresh 180/min window in the emulator and, through a new engine or a new function invocation, in the client; the seeding before ran with a 10,000/min budget and no latency".into(),
@@ -164,6 +174,23 @@ pub async fn run_all() -> Result<String> {
     report.notes.push(
         "engine runs include the run lock's 150 ms settle wait (SYNC_LOCK_SETTLE_MS, set by the harness because the local Blobs server's conditional writes are not atomic; 0 on Netlify)".into(),
     );
+    Ok(report.to_string())
+}
+
+/// Only scenario 5 (`scripts/bench webhook`), over 100 synced contacts.
+pub async fn run_webhook_only() -> Result<String> {
+    let mut report = Report::default();
+    let app = seeded_app(100).await?;
+    let webhook_binary =
+        crate::functions::packaged_binaries().map(|dir| dir.join("notion-webhook"));
+    let webhook = crate::webhooks::measure(
+        app,
+        FIRST_ID,
+        webhook_binary.as_deref().filter(|p| p.is_file()),
+    )
+    .await?;
+    report.rows.extend(webhook.rows);
+    report.json_lines.push(webhook.json);
     Ok(report.to_string())
 }
 
