@@ -154,16 +154,7 @@ pub async fn run_all() -> Result<String> {
         )),
     }
     changed_contacts(&app, 100, &mut report).await?;
-    let webhook_binary =
-        crate::functions::packaged_binaries().map(|dir| dir.join("notion-webhook"));
-    let webhook = crate::webhooks::measure(
-        app,
-        FIRST_ID,
-        webhook_binary.as_deref().filter(|p| p.is_file()),
-    )
-    .await?;
-    report.rows.extend(webhook.rows);
-    report.json_lines.push(webhook.json);
+    webhook_scenario(app, &mut report).await?;
 
     report.notes.push(
         "every measured step starts a fresh 180/min window in the emulator and, through a new engine or a new function invocation, in the client; the seeding before ran with a 10,000/min budget and no latency".into(),
@@ -181,17 +172,19 @@ pub async fn run_all() -> Result<String> {
 pub async fn run_webhook_only() -> Result<String> {
     let mut report = Report::default();
     let app = seeded_app(100).await?;
-    let webhook_binary =
-        crate::functions::packaged_binaries().map(|dir| dir.join("notion-webhook"));
-    let webhook = crate::webhooks::measure(
-        app,
-        FIRST_ID,
-        webhook_binary.as_deref().filter(|p| p.is_file()),
-    )
-    .await?;
+    webhook_scenario(app, &mut report).await?;
+    Ok(report.to_string())
+}
+
+/// Scenario 5 over `app` (its contacts synced), with the packaged
+/// `notion-webhook` when scripts/package built it.
+async fn webhook_scenario(app: TestApp, report: &mut Report) -> Result<()> {
+    let packaged = crate::functions::packaged_binaries().map(|dir| dir.join("notion-webhook"));
+    let release = packaged.as_deref().filter(|p| p.is_file());
+    let webhook = crate::webhooks::measure(app, FIRST_ID, release).await?;
     report.rows.extend(webhook.rows);
     report.json_lines.push(webhook.json);
-    Ok(report.to_string())
+    Ok(())
 }
 
 pub fn progress(message: &str) {
