@@ -12,6 +12,7 @@
 
 mod functions;
 mod measure;
+mod scale;
 mod scenarios;
 mod webhooks;
 
@@ -19,11 +20,10 @@ use std::process::ExitCode;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> ExitCode {
-    let only_webhook = std::env::args().nth(1).as_deref() == Some("webhook");
-    let result = if only_webhook {
-        scenarios::run_webhook_only().await
-    } else {
-        scenarios::run_all().await
+    let result = match std::env::args().nth(1).as_deref() {
+        Some("webhook") => scenarios::run_webhook_only().await,
+        Some("scale") => scenarios::run_scale_only().await,
+        _ => scenarios::run_all().await,
     };
     match result {
         Ok(report) => {

@@ -155,6 +155,7 @@ pub async fn run_all() -> Result<String> {
     }
     changed_contacts(&app, 100, &mut report).await?;
     webhook_scenario(app, &mut report).await?;
+    scale_scenario(&mut report).await?;
 
     report.notes.push(
         "every measured step starts a fresh 180/min window in the emulator and, through a new engine or a new function invocation, in the client; the seeding before ran with a 10,000/min budget and no latency".into(),
@@ -166,6 +167,27 @@ pub async fn run_all() -> Result<String> {
         "engine runs include the run lock's 150 ms settle wait (SYNC_LOCK_SETTLE_MS, set by the harness because the local Blobs server's conditional writes are not atomic; 0 on Netlify)".into(),
     );
     Ok(report.to_string())
+}
+
+/// Only scenario 6 (`scripts/bench scale`; `BENCH_SIZES=10,100` to choose).
+pub async fn run_scale_only() -> Result<String> {
+    let mut report = Report::default();
+    scale_scenario(&mut report).await?;
+    Ok(report.to_string())
+}
+
+/// Scenario 6, with the packaged `scheduled-sync` when scripts/package built it.
+async fn scale_scenario(report: &mut Report) -> Result<()> {
+    let packaged = crate::functions::packaged_binaries().map(|dir| dir.join("scheduled-sync"));
+    let release = packaged.as_deref().filter(|p| p.is_file());
+    if release.is_none() {
+        report.notes.push("scenario 6 ran the debug scheduled-sync binary (no scripts/package build): its memory and time are a debug build's".into());
+    }
+    let scale = crate::scale::measure(release).await?;
+    report.rows.extend(scale.rows);
+    report.json_lines.extend(scale.json);
+    report.notes.push("scenario 6: 1,800 requests a minute and 50 ms latency (issue 11's conditions), the scheduled-sync binary invoked back to back with a 30 s deadline until a run leaves nothing; the floor is the Notion requests the step made at that budget; the naive sync queries by Dialer ID then creates, one contact at a time".into());
+    Ok(())
 }
 
 /// Only scenario 5 (`scripts/bench webhook`), over 100 synced contacts.
@@ -242,7 +264,7 @@ fn with_call(mut contact: Value, at: &str, notes: &str) -> Result<Value> {
     Ok(contact)
 }
 
-async fn put_contact(app: &TestApp, contact: &Value, step: &str) -> Result<()> {
+pub(crate) async fn put_contact(app: &TestApp, contact: &Value, step: &str) -> Result<()> {
     let id = contact["id"]
         .as_str()
         .ok_or_else(|| unexpected(step, "contact without a string id"))?;
@@ -273,7 +295,7 @@ fn contact_ids(n: u64) -> impl Iterator<Item = u64> {
 
 /// An engine over `app` whose client budget is `rpm` requests per minute,
 /// whatever the functions are given.
-fn engine_with_rpm(app: &TestApp, rpm: u32) -> Result<Engine> {
+pub(crate) fn engine_with_rpm(app: &TestApp, rpm: u32) -> Result<Engine> {
     let lookup = app.lookup();
     let rpm = rpm.to_string();
     let config = EngineConfig::from_lookup(move |k| {
@@ -829,7 +851,7 @@ fn release_function_binary() -> Option<PathBuf> {
 
 /// The pid of this process's child named `name` (the function process
 /// `TestApp` started and keeps to itself).
-fn child_pid_named(name: &str) -> Option<u32> {
+pub(crate) fn child_pid_named(name: &str) -> Option<u32> {
     let me = std::process::id();
     std::fs::read_dir("/proc")
         .ok()?
