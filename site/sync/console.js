@@ -10,6 +10,7 @@ import { createConflicts } from "./ui/conflicts.js";
 import { createHistory } from "./ui/history.js";
 import { createBackups } from "./ui/backups.js";
 import { setupConnection } from "./ui/connection.js";
+import { createWebhook } from "./ui/webhook.js";
 
 /** How often the banner is read again while the page is in view. */
 const BANNER_EVERY_MS = 20_000;
@@ -49,7 +50,7 @@ const app = {
 
 const banner = createBanner(app);
 const conflicts = createConflicts(app);
-const parts = [banner, conflicts, createHistory(app), createBackups(app)];
+const parts = [banner, conflicts, createHistory(app), createBackups(app), createWebhook(app)];
 setupRuns(app);
 setupConnection(app);
 

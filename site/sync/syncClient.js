@@ -285,3 +285,16 @@ export async function backups(limit = 20) {
 export async function restore(runId, contactId) {
   return (await call("POST", "sync-backups", { body: { runId, contactId: String(contactId) } })).body;
 }
+
+/**
+ * Notion's webhook subscription: `verified`, the `verificationToken` to
+ * paste into Notion, `lastEventAt`, and `next`, what to do now.
+ */
+export async function webhook() {
+  return (await call("GET", "notion-webhook")).body;
+}
+
+/** Forgets the subscription, to create it again in Notion. */
+export async function resetWebhook() {
+  return (await call("DELETE", "notion-webhook")).body;
+}

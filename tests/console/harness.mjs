@@ -139,6 +139,10 @@ function notionSide(base) {
     setShared: (shared) => control("POST", "shared", { shared }),
     fault: (fault) => control("POST", "faults", fault),
     clearFaults: () => control("DELETE", "faults"),
+    /** Notion's webhook: the subscription to `url` (its verification POST), a person's Verify, a delivery round. */
+    subscribeWebhook: (url) => control("POST", "webhooks/subscribe", { url }),
+    verifyWebhook: async (token) => (await control("POST", "webhooks/verify", { token })).verified,
+    deliverWebhooks: async () => (await control("POST", "webhooks/deliver", {})).sent,
   };
   return side;
 }

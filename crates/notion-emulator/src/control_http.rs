@@ -40,6 +40,54 @@ pub(crate) fn routes() -> Router<EmulatorControl> {
         .route("/_emulator/schema/rename", post(schema_rename))
         .route("/_emulator/schema/type", post(schema_type))
         .route("/_emulator/info", get(info))
+        .route("/_emulator/webhooks/subscribe", post(webhook_subscribe))
+        .route("/_emulator/webhooks/verify", post(webhook_verify))
+        .route("/_emulator/webhooks/deliver", post(webhook_deliver))
+}
+
+#[derive(Deserialize)]
+struct SubscribeBody {
+    url: String,
+    #[serde(default)]
+    aggregate: bool,
+    #[serde(default)]
+    repeat: u32,
+    #[serde(default)]
+    reverse: bool,
+}
+
+/// Creates the subscription and sends its verification POST.
+async fn webhook_subscribe(State(c): Ctl, Json(b): Json<SubscribeBody>) -> Response {
+    let options = crate::webhooks::WebhookOptions {
+        aggregate: b.aggregate,
+        repeat: b.repeat,
+        reverse: b.reverse,
+    };
+    match c.subscribe_webhook(&b.url, options).await {
+        Ok((status, _)) => ok(json!({"status": status})),
+        Err(e) => bad_request(format!("the webhook URL could not be reached: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    token: String,
+}
+
+/// A person pastes the token into Notion's Verify dialog.
+async fn webhook_verify(State(c): Ctl, Json(b): Json<VerifyBody>) -> Response {
+    ok(json!({"verified": c.verify_webhook(&b.token)}))
+}
+
+/// One delivery round; what was sent.
+async fn webhook_deliver(State(c): Ctl) -> Response {
+    let sent: Vec<Value> = c
+        .deliver_webhooks()
+        .await
+        .into_iter()
+        .map(|d| json!({"type": d.event_type, "entity": d.entity_id, "attempt": d.attempt, "status": d.status}))
+        .collect();
+    ok(json!({ "sent": sent }))
 }
 
 type Ctl = State<EmulatorControl>;
