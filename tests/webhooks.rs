@@ -405,3 +405,29 @@ async fn an_event_while_another_run_holds_the_lock_waits_for_the_scheduled_run()
     let status = ok_json(&h.app.get("sync-status").await);
     assert_eq!(status["queued_pushes"], 1, "{status:#}");
 }
+
+#[tokio::test]
+async fn an_event_while_notion_rate_limits_us_is_answered_and_queued() {
+    let h = Hooked::start().await;
+    let page = synced_contact(&h).await;
+    h.subscribed(WebhookOptions::default()).await;
+    h.control()
+        .person_update_page(&page, company("Acme Inc"))
+        .unwrap();
+    // Notion's budget for this minute is spent (by another integration run).
+    h.control()
+        .set_rate_limit(1, std::time::Duration::from_secs(60));
+    let _ = reqwest::Client::new()
+        .get(format!("{}/v1/users/me", h.app.notion.base_url()))
+        .bearer_auth(notion_emulator::DEFAULT_TOKEN)
+        .header("notion-version", "2026-03-11")
+        .send()
+        .await;
+    let sent = h.control().deliver_webhooks().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].status, 202, "answered in time, queued: {sent:?}");
+    assert_eq!(
+        h.app.contact("1001").await.unwrap()["companyName"],
+        "Acme Corp"
+    );
+}

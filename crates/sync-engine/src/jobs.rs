@@ -52,7 +52,7 @@ impl Engine {
     /// covered every queued push, so the queue is drained up to its start.
     pub async fn run_and_drain(&self, options: RunOptions) -> Result<RunReport, EngineError> {
         let report = self.run(options).await?;
-        if report.ok() && report.summary.remaining == 0 {
+        if report.ok() && report.summary.remaining == 0 && !report.out_of_time {
             self.state.drain_before(report.started_at).await?;
         }
         Ok(report)

@@ -95,6 +95,11 @@ pub struct RunReport {
     /// engine's error says it (never a token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The run could not start a request before its deadline (Notion's
+    /// budget was spent): it did nothing, and nothing it was asked for is
+    /// done yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub out_of_time: bool,
 }
 
 /// How much of the plans' text a report keeps (a first import plans
@@ -125,6 +130,7 @@ impl RunReport {
             blobs_requests: 0,
             notion_limits: Vec::new(),
             error: None,
+            out_of_time: false,
         }
     }
 

@@ -420,6 +420,7 @@ mod tests {
             blobs_requests: 1,
             notion_limits: vec![],
             error: error.map(str::to_string),
+            out_of_time: false,
         })
     }
 

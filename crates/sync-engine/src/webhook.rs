@@ -264,6 +264,14 @@ impl Engine {
         let give_up = deadline.map_or(give_up, |d| d.min(give_up));
         loop {
             match self.run(options.clone()).await {
+                // Cut short by the deadline (Notion's budget spent): the
+                // page waits for the scheduled run, which the queue wakes.
+                Ok(report) if report.out_of_time || report.summary.remaining > 0 => {
+                    let why = EngineError::Waiting(
+                        "Notion's budget or this invocation's time ran out".into(),
+                    );
+                    return Ok(self.queue(&pages, &why).await?);
+                }
                 Ok(report) => return Ok(Handled::Ran(Box::new(report))),
                 Err(EngineError::Busy { .. }) if Instant::now() + BUSY_WAIT < give_up => {
                     tokio::time::sleep(BUSY_WAIT).await;

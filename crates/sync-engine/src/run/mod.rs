@@ -567,6 +567,7 @@ fn out_of_time(
         return Err(error);
     }
     let mut report = RunReport::begin(run_id, options, started_at, false);
+    report.out_of_time = true;
     report.problems.push(sync_core::Problem {
         contact_id: None,
         page_id: None,

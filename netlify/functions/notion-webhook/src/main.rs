@@ -9,7 +9,11 @@
 //! - DELETE with the sync key: forget the subscription, to create it again.
 
 use netlify_function::{HttpError, Request, Response};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Notion retries a delivery that is slow to answer: the run gets at most
+/// this long, and what it cannot finish is left to the scheduled run.
+const ANSWER_WITHIN: Duration = Duration::from_secs(8);
 use sync_engine::webhook::SIGNATURE_HEADER;
 use sync_http::{deadline, engine, http_error, webhook};
 
@@ -21,7 +25,8 @@ async fn handler(req: Request) -> Result<Response, HttpError> {
                 .webhook(
                     &req.body,
                     req.header(SIGNATURE_HEADER),
-                    deadline(&req, Duration::from_secs(2)),
+                    deadline(&req, Duration::from_secs(2))
+                        .map(|d| d.min(Instant::now() + ANSWER_WITHIN)),
                 )
                 .await
                 .map_err(webhook::refused)?;
