@@ -111,6 +111,17 @@ async fn synced_contact(h: &Hooked) -> String {
     h.app.page_id(1001)
 }
 
+/// A synced contact, a verified subscription, and a person's edit of the
+/// contact's page in Notion (not delivered yet); the page id.
+async fn edited_after_subscribing(h: &Hooked) -> String {
+    let page = synced_contact(h).await;
+    h.subscribed(WebhookOptions::default()).await;
+    h.control()
+        .person_update_page(&page, company("Acme Inc"))
+        .unwrap();
+    page
+}
+
 /// A person's two edits of the page, one field each; the request log cleared.
 fn two_edits(h: &Hooked, page: &str) {
     h.control()
@@ -334,11 +345,7 @@ async fn an_aggregated_event_of_several_edits_is_one_read() {
 #[tokio::test]
 async fn a_lost_event_is_caught_by_the_next_scheduled_run() {
     let h = Hooked::start().await;
-    let page = synced_contact(&h).await;
-    h.subscribed(WebhookOptions::default()).await;
-    h.control()
-        .person_update_page(&page, company("Acme Inc"))
-        .unwrap();
+    edited_after_subscribing(&h).await;
     assert_eq!(h.control().lose_webhook_events(), 1);
     assert!(h.control().deliver_webhooks().await.is_empty());
     assert_eq!(
@@ -409,11 +416,7 @@ async fn an_event_while_another_run_holds_the_lock_waits_for_the_scheduled_run()
 #[tokio::test]
 async fn an_event_while_notion_rate_limits_us_is_answered_and_queued() {
     let h = Hooked::start().await;
-    let page = synced_contact(&h).await;
-    h.subscribed(WebhookOptions::default()).await;
-    h.control()
-        .person_update_page(&page, company("Acme Inc"))
-        .unwrap();
+    edited_after_subscribing(&h).await;
     // Notion's budget for this minute is spent (by another integration run).
     h.control()
         .set_rate_limit(1, std::time::Duration::from_secs(60));
