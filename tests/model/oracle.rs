@@ -723,10 +723,25 @@ impl Oracle {
         // Pages in the trash are out of the CRM: a copy there (a page made
         // again in the instant a run died, see the README's limits) is not a
         // second note in it.
+        // Nor is the copy a person restored from there (the same known
+        // limit: the sync reports the Dialer ID on two pages, to merge by
+        // hand): a page the sync made, restored by a person, whose Dialer
+        // ID another live page holds.
+        let live = |p: &&PageObs| !p.in_trash;
+        let restored_copy = |p: &&PageObs| {
+            p.by_bot
+                && self.restored_by_person.contains(&p.id)
+                && p.dialer_id.is_some_and(|id| {
+                    obs.pages
+                        .iter()
+                        .any(|o| o.id != p.id && !o.in_trash && o.dialer_id == Some(id))
+                })
+        };
         let bodies: String = obs
             .pages
             .iter()
-            .filter(|p| !p.in_trash)
+            .filter(live)
+            .filter(|p| !restored_copy(p))
             .map(|p| p.body.as_str())
             .collect::<Vec<_>>()
             .join("\n");
