@@ -487,23 +487,7 @@ async fn the_run_report_names_the_rate_limit_that_slowed_it() {
 /// one left), and at the end every contact has exactly one page.
 #[tokio::test]
 async fn a_first_import_bigger_than_one_run_finishes_over_deadline_bounded_invocations() {
-    let env = [
-        ("NOTION_REQUESTS_PER_MINUTE", "10"),
-        ("NOTION_RATE_WINDOW_SECONDS", "2"),
-        ("SYNC_AFTER_HOURS_EVERY", "5"),
-        ("SYNC_WEEKEND_EVERY", "5"),
-    ];
-    let app = TestApp::spawn_with(AppOptions {
-        rate_limit: 10,
-        rate_window: Duration::from_secs(2),
-        latency: Duration::from_millis(20),
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..AppOptions::default()
-    })
-    .await;
+    let app = budgeted_app(10, Duration::from_secs(2), Duration::from_millis(20)).await;
     const N: u64 = 20;
     for n in 1..=N {
         app.put_contact(contact(
@@ -547,4 +531,55 @@ async fn a_first_import_bigger_than_one_run_finishes_over_deadline_bounded_invoc
         (1..=N).collect::<Vec<_>>(),
         "one page per contact, no duplicate"
     );
+}
+
+/// A run whose Notion budget for the minute is spent (the run before spent
+/// it) stops reading and planning further batches: before, it read every
+/// contact left and deferred each one (at 10,000 contacts its answer grew
+/// past what Lambda lets a function return).
+#[tokio::test]
+async fn a_run_that_finds_notions_budget_spent_reads_no_further_batch() {
+    let app = budgeted_app(5, Duration::from_secs(60), Duration::ZERO).await;
+    const N: u64 = 3 * sync_engine::run::BATCH as u64;
+    let app_ref = &app;
+    futures::future::join_all((1..=N).map(|n| async move {
+        app_ref
+            .put_contact(contact(n, &format!("Company {n}"), &format!("555-{n:04}")))
+            .await
+    }))
+    .await;
+    let answer = app.scheduled_within(Duration::from_secs(6)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let report = answer.json.expect("a report");
+    let deferred = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "deferred")
+        .count();
+    assert!(
+        deferred <= sync_engine::run::BATCH,
+        "{deferred} records read and deferred after the budget was spent"
+    );
+    assert!(report["summary"]["remaining"].as_u64().unwrap() > 0);
+}
+
+/// The world with Notion's budget `budget` per `window` (the functions told
+/// the same), `latency` per request, and every scheduled tick due.
+async fn budgeted_app(budget: u32, window: Duration, latency: Duration) -> TestApp {
+    TestApp::spawn_with(AppOptions {
+        rate_limit: budget,
+        rate_window: window,
+        latency,
+        env: vec![
+            ("NOTION_REQUESTS_PER_MINUTE".into(), budget.to_string()),
+            (
+                "NOTION_RATE_WINDOW_SECONDS".into(),
+                window.as_secs().to_string(),
+            ),
+            ("SYNC_AFTER_HOURS_EVERY".into(), "5".into()),
+            ("SYNC_WEEKEND_EVERY".into(), "5".into()),
+        ],
+    })
+    .await
 }

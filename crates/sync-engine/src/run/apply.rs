@@ -58,6 +58,8 @@ pub(crate) struct ApplyContext<'a> {
     pub(crate) lock: Option<&'a RunLock>,
     /// [`Reading::blocks_refused`].
     pub(crate) blocks_refused: &'a AtomicBool,
+    /// [`Reading::out_of_budget`].
+    pub(crate) out_of_budget: &'a AtomicBool,
 }
 
 impl ApplyContext<'_> {
@@ -137,6 +139,7 @@ impl Engine {
             run_id,
             lock,
             blocks_refused: &reading.blocks_refused,
+            out_of_budget: &reading.out_of_budget,
         };
         stream::iter(plan.records.iter().cloned())
             .map(|r| {
@@ -160,7 +163,9 @@ impl Engine {
         ctx: &ApplyContext<'_>,
         deadline: Option<Instant>,
     ) -> Outcome {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| Instant::now() >= d)
+            || ctx.out_of_budget.load(Ordering::Relaxed)
+        {
             return Outcome::Deferred("left for the next run (deadline)".into());
         }
         if ctx.lock.is_some_and(RunLock::is_lost) {
@@ -178,6 +183,9 @@ impl Engine {
             }
             None => self.apply_record(r, ctx).await,
         };
+        if let Err(EngineError::Notion(NotionError::OutOfTime { .. })) = &result {
+            ctx.out_of_budget.store(true, Ordering::Relaxed);
+        }
         match result {
             Ok(outcome) => outcome,
             Err(

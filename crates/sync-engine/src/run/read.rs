@@ -54,6 +54,9 @@ pub(crate) struct Reading {
     /// Set once Notion refuses content for the Free plan's block limit: the
     /// rest of the run (every batch) sends no request that would create blocks.
     pub blocks_refused: std::sync::atomic::AtomicBool,
+    /// Set once Notion's budget cannot be had before the deadline: the run
+    /// reads and plans no further batch (it would only defer them all).
+    pub out_of_budget: std::sync::atomic::AtomicBool,
 }
 
 impl Batch {
@@ -228,6 +231,7 @@ impl Engine {
             problems,
             seen_until,
             blocks_refused: Default::default(),
+            out_of_budget: Default::default(),
         })
     }
 
