@@ -273,6 +273,35 @@ async fn the_cursor_keeps_notions_time_so_a_skewed_clock_misses_nothing() {
     assert_eq!(app.contact("1001").await.unwrap()["phone"], "555-3030");
 }
 
+/// The cursor is Notion's clock as the run's query answered it, in a fresh
+/// process too (each invocation starts a new client): an idle run does not
+/// read again what the last run saw (before, with no answer yet to take the
+/// time from, it fell back to this machine's clock minus a margin).
+#[tokio::test]
+async fn the_cursor_is_notions_time_at_the_query_in_a_fresh_client() {
+    let app = TestApp::spawn().await;
+    // Notion's clock ten minutes ahead of this machine's.
+    let notion_now = chrono::Utc::now() + chrono::Duration::minutes(10);
+    app.control().freeze_at(notion_now);
+    app.put_contact(contact(1001, "Acme Corp", "555-0100"))
+        .await;
+    ok_json(&app.scheduled().await);
+    app.control().advance(Duration::from_secs(180));
+    ok_json(&app.scheduled().await);
+    let state: serde_json::Value = app
+        .sync_state()
+        .get_json("state")
+        .await
+        .unwrap()
+        .expect("the state");
+    let cursor: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(state["notion_cursor"].clone()).unwrap();
+    assert!(
+        cursor > notion_now,
+        "the cursor {cursor} trails Notion's clock (it was {notion_now} at the first run)"
+    );
+}
+
 #[tokio::test]
 async fn a_page_trashed_in_notion_between_full_scans_is_noticed_on_the_next_write() {
     let app = TestApp::spawn().await;

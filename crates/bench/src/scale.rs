@@ -8,6 +8,10 @@
 //! function's peak memory, and the ratio to the floor (the Notion requests
 //! the step needed at the budget). Beside it, a naive sync (per contact:
 //! query by Dialer ID, then create or update, one at a time) for the ratio.
+//!
+//! `BENCH_SIZES=10,100` picks the sizes, `BENCH_NO_NAIVE=1` skips the naive
+//! sync, `BENCH_ROUTES=1` prints each step's Notion requests by route and
+//! the cursor it left (to see where requests go).
 
 use std::time::{Duration, Instant};
 
@@ -130,7 +134,11 @@ async fn measure_size(
     let rss = child_pid_named(FUNCTION).and_then(peak_rss_kib);
     drop(app);
     progress(&format!("scale {n}: the naive sync"));
-    let naive = naive_import(n).await?;
+    let naive = if std::env::var("BENCH_NO_NAIVE").is_ok() {
+        Step::default()
+    } else {
+        naive_import(n).await?
+    };
     report(n, &import, &idle, &changed, rss, naive, out);
     Ok(())
 }
@@ -206,6 +214,30 @@ async fn until_done(app: &TestApp, step: &str) -> Result<Step> {
     }
     s.wall = started.elapsed();
     s.notion = app.control().request_log().len() as u64 - notion_before;
+    if std::env::var("BENCH_ROUTES").is_ok() {
+        let mut routes = std::collections::BTreeMap::<String, usize>::new();
+        for r in app
+            .control()
+            .request_log()
+            .iter()
+            .skip(notion_before as usize)
+        {
+            *routes
+                .entry(format!("{} {}", r.route, r.status))
+                .or_default() += 1;
+        }
+        progress(&format!("{step}: {routes:?}"));
+        let state: Option<Value> = app.sync_state().get_json("state").await.ok().flatten();
+        if let Some(st) = state {
+            progress(&format!(
+                "  cursor {} full scan {} first done {} emulator now {}",
+                st["notion_cursor"],
+                st["last_full_scan"],
+                st["first_sync_done"],
+                app.control().now()
+            ));
+        }
+    }
     Ok(s)
 }
 

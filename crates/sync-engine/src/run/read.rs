@@ -141,7 +141,6 @@ impl Engine {
                         >= Duration::from_std(self.config.full_scan_every)
                             .unwrap_or(Duration::hours(1))
                 }));
-        let seen_until = self.seen_until(now);
         let mut records = match named {
             Some(mut named) => {
                 // A page typed in Notion may be the page of any contact the
@@ -174,6 +173,8 @@ impl Engine {
                 self.changed_records(pages, &state, &mapping, &listing, &mut wanted)
             }
         };
+        // After the query: Notion's clock as its last answer gave it.
+        let seen_until = self.seen_until(now);
         let mut scan_complete = full_scan;
         if full_scan {
             scan_complete = self
