@@ -793,3 +793,29 @@ fn seed_711686_a_restored_copy_is_the_known_limit_not_a_second_note() {
         ],
     );
 }
+
+/// Seed 718675 (soak, before webhooks), shrunk: under "ask", a typed page
+/// linked by phone to a contact with other values opened a conflict; the
+/// page went to the trash (the record parked, its conflict filed) and came
+/// back; the sync merged it against a base that held each side's own value
+/// and saw nothing to do: the two sides differed for good with no conflict
+/// open. A page back from the trash is now merged afresh.
+#[test]
+fn seed_718675_a_page_back_from_the_trash_is_merged_afresh() {
+    holds(
+        ContactPolicy::Ask,
+        &[
+            DialerCreate {
+                phone: phone(3, 2),
+                updated_at: true,
+            },
+            NotionCreate {
+                phone: Some(phone(3, 4)),
+            },
+            run(Run::Scheduled),
+            NotionTrash { who: 243 },
+            run(Run::Push { who: 125 }),
+            NotionRestore { who: 103 },
+        ],
+    );
+}

@@ -653,9 +653,14 @@ impl<'a> Planner<'a> {
         restored: bool,
     ) {
         let input = self.input;
+        // A page back from Notion's trash is merged afresh: its record's
+        // conflicts were filed when it was parked, so a difference the base
+        // hides (each side's own value kept while a conflict was open) is a
+        // conflict again, or the policy's, never a silent divergence.
+        let merge_base = if restored { None } else { base };
         let merged = merge_fields(
             &MergeInput {
-                base,
+                base: merge_base,
                 dialer,
                 dialer_edited_at,
                 notion: &page.values,
