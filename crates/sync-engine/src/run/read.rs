@@ -141,6 +141,9 @@ impl Engine {
                         >= Duration::from_std(self.config.full_scan_every)
                             .unwrap_or(Duration::hours(1))
                 }));
+        // Every page a full scan listed, changed or not: a linked page it did
+        // not list is the one to look up (in the trash, mostly).
+        let mut listed = BTreeSet::new();
         let mut records = match named {
             Some(mut named) => {
                 // A page typed in Notion may be the page of any contact the
@@ -166,6 +169,9 @@ impl Engine {
                 let pages = self
                     .read_pages(options, &state, &mapping, &data_source_id, full_scan, now)
                     .await?;
+                if full_scan {
+                    listed = pages.iter().map(|p| p.id.clone()).collect();
+                }
                 let pages: Vec<NotionRecord> = pages
                     .iter()
                     .map(|p| mapping.read_page(&snapshot(p)))
@@ -178,7 +184,15 @@ impl Engine {
         let mut scan_complete = full_scan;
         if full_scan {
             scan_complete = self
-                .read_missing_pages(&state, &mapping, &listing, &mut records, options, now)
+                .read_missing_pages(
+                    &state,
+                    &mapping,
+                    &listing,
+                    &listed,
+                    &mut records,
+                    options,
+                    now,
+                )
                 .await?;
         }
         // Pages without a Dialer ID may match an unlinked contact (by the page
@@ -545,27 +559,33 @@ impl Engine {
 
     /// A full scan that misses a linked page: it was trashed (or deleted) in
     /// Notion. Each is looked at, until the deadline; `false` when cut short.
+    #[allow(clippy::too_many_arguments)]
     async fn read_missing_pages(
         &self,
         state: &SyncState,
         mapping: &Mapping,
         listing: &BTreeMap<ContactId, Listed>,
+        listed: &BTreeSet<String>,
         records: &mut Vec<NotionRecord>,
         options: &RunOptions,
         now: DateTime<Utc>,
     ) -> Result<bool, EngineError> {
-        let seen: BTreeSet<String> = records.iter().map(|r| r.page_id.clone()).collect();
+        let seen: BTreeSet<&str> = records.iter().map(|r| r.page_id.as_str()).collect();
+        let mut missing = Vec::new();
         for (id, entry) in &state.index {
             let Some(page_id) = &entry.page_id else {
                 continue;
             };
-            if seen.contains(page_id) || !listing.contains_key(id) {
-                continue;
+            let known = seen.contains(page_id.as_str()) || listed.contains(page_id);
+            if !known && listing.contains_key(id) {
+                missing.push((*id, page_id.clone()));
             }
+        }
+        for (id, page_id) in missing {
             if options.past_deadline() {
                 return Ok(false);
             }
-            records.push(self.linked_page(mapping, *id, page_id, now).await?);
+            records.push(self.linked_page(mapping, id, &page_id, now).await?);
         }
         Ok(true)
     }
