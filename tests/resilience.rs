@@ -327,15 +327,7 @@ async fn a_page_trashed_in_notion_between_full_scans_is_noticed_on_the_next_writ
 
 #[tokio::test]
 async fn every_phase_stops_at_the_deadline_and_the_next_run_finishes() {
-    let app = TestApp::spawn().await;
-    for n in 1..=20u64 {
-        app.put_contact(contact(
-            n,
-            &format!("Company {n}"),
-            &format!("555-01{n:02}"),
-        ))
-        .await;
-    }
+    let app = with_twenty_contacts().await;
     let engine = app.engine();
     let report = engine
         .run(RunOptions::new(Scope::All, "test"))
@@ -619,15 +611,7 @@ async fn budgeted_app(budget: u32, window: Duration, latency: Duration) -> TestA
 /// hourly full scan at 10,000 contacts cost 10,000 requests.
 #[tokio::test]
 async fn an_idle_full_scan_looks_up_only_the_pages_it_did_not_list() {
-    let app = TestApp::spawn().await;
-    for n in 1..=20u64 {
-        app.put_contact(contact(
-            n,
-            &format!("Company {n}"),
-            &format!("555-01{n:02}"),
-        ))
-        .await;
-    }
+    let app = with_twenty_contacts().await;
     ok_json(&app.scheduled().await);
     app.control().person_trash_page(&app.page_id(7)).unwrap();
     app.control().clear_log();
@@ -645,4 +629,18 @@ async fn an_idle_full_scan_looks_up_only_the_pages_it_did_not_list() {
         report["summary"]["marked_archived_in_dialer"], 1,
         "{report:#}"
     );
+}
+
+/// The world with contacts 1 to 20 in the dialer, not synced yet.
+async fn with_twenty_contacts() -> TestApp {
+    let app = TestApp::spawn().await;
+    for n in 1..=20u64 {
+        app.put_contact(contact(
+            n,
+            &format!("Company {n}"),
+            &format!("555-01{n:02}"),
+        ))
+        .await;
+    }
+    app
 }
