@@ -34,7 +34,7 @@ impl Engine {
         };
         match self.run(RunOptions { scope, ..options }).await {
             Ok(report) => Ok(Pushed::Ran(report)),
-            Err(e) if e.is_notion_unreachable() || matches!(e, EngineError::Busy { .. }) => {
+            Err(e) if e.is_transient() => {
                 let reason = e.to_string();
                 let push = QueuedPush {
                     contact_ids: ids,

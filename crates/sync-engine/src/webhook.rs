@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 pub use notion_client::webhook::SIGNATURE_HEADER;
 use notion_client::webhook::{self, Delivery, Event};
-use notion_client::NotionError;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -282,7 +281,7 @@ impl Engine {
                 Err(EngineError::Busy { .. }) if Instant::now() + BUSY_WAIT < give_up => {
                     tokio::time::sleep(BUSY_WAIT).await;
                 }
-                Err(e) if is_transient(&e) => return Ok(self.queue(&pages, &e).await?),
+                Err(e) if e.is_transient() => return Ok(self.queue(&pages, &e).await?),
                 Err(EngineError::Schema(problem)) if refresh_schema => {
                     // Reported in the history (the dialer's banner) by the run;
                     // the next run fetches the schema again too.
@@ -356,14 +355,4 @@ impl Engine {
             }
         }
     }
-}
-
-/// A run that could not start for a reason that passes: another run holds
-/// the lock, Notion is unreachable or out of budget for now.
-fn is_transient(e: &EngineError) -> bool {
-    e.is_notion_unreachable()
-        || matches!(
-            e,
-            EngineError::Busy { .. } | EngineError::Notion(NotionError::OutOfTime { .. })
-        )
 }
