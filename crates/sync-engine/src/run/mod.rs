@@ -339,12 +339,7 @@ impl Engine {
         let keys = std::mem::take(&mut reading.keys);
         let mut chunks = keys.chunks(BATCH).peekable();
         while let Some(ids) = chunks.peek().copied() {
-            if options.past_deadline()
-                || lock.is_some_and(RunLock::is_lost)
-                || reading
-                    .out_of_budget
-                    .load(std::sync::atomic::Ordering::Relaxed)
-            {
+            if reading.must_stop(options) || lock.is_some_and(RunLock::is_lost) {
                 break;
             }
             chunks.next();
@@ -371,10 +366,7 @@ impl Engine {
         let typed_stage = left.is_empty()
             && !reading.unlinked.is_empty()
             && !options.scope.is_targeted()
-            && !options.past_deadline()
-            && !reading
-                .out_of_budget
-                .load(std::sync::atomic::Ordering::Relaxed);
+            && !reading.must_stop(options);
         if typed_stage {
             let batch = Batch::typed_pages(&reading.unlinked);
             self.plan_and_apply(

@@ -59,6 +59,17 @@ pub(crate) struct Reading {
     pub out_of_budget: std::sync::atomic::AtomicBool,
 }
 
+impl Reading {
+    /// No further batch is taken: the deadline passed, or Notion's budget
+    /// cannot be had before it.
+    pub(crate) fn must_stop(&self, options: &RunOptions) -> bool {
+        options.past_deadline()
+            || self
+                .out_of_budget
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 impl Batch {
     /// The last stage's batch: the typed pages no contact took.
     pub(crate) fn typed_pages(pages: &[NotionRecord]) -> Batch {
