@@ -3,7 +3,9 @@
 //! (`model/`). `MODEL_SEQUENCES` (default 500) sequences from `MODEL_SEED`
 //! on, `MODEL_JOBS` at a time; a failure is shrunk and printed with its
 //! seed. `MODEL_WEBHOOKS=0` plays the sequences as generated before the
-//! model sent webhooks (soaks started then, and their seeds).
+//! model sent webhooks (soaks started then, and their seeds). `MODEL_DUMP=1`
+//! prints, after each step, the Notion requests it made, each contact's
+//! page and each page (run one named test or one seed with it).
 //!
 //! The named tests below are sequences it (or a reader) found, kept so the
 //! bug they show can never come back.
@@ -818,4 +820,40 @@ fn seed_718675_a_page_back_from_the_trash_is_merged_afresh() {
             NotionRestore { who: 103 },
         ],
     );
+}
+
+/// Seed 721936, shrunk: a run died right after creating a contact's page;
+/// a person trashed that page; the next run created it again (the README's
+/// known limit: queries do not see the trash); the person restored the
+/// first page, and a call logged after that must reach the contact's page
+/// once.
+#[test]
+fn seed_721936_a_call_after_a_person_restores_the_first_of_two_pages_reaches_its_page() {
+    for at in 8..=24 {
+        holds(
+            LastEditWins,
+            &[
+                DialerCreate {
+                    phone: PHONE,
+                    updated_at: true,
+                },
+                twisted(
+                    Run::Scheduled,
+                    Twist::CutOff {
+                        at,
+                        delivered: false,
+                    },
+                ),
+                NotionTrash { who: 253 },
+                run(Run::Scheduled),
+                NotionRestore { who: 141 },
+                DialerCall {
+                    who: 33,
+                    shape: CallShape::Timed,
+                    notes: true,
+                },
+                run(Run::Scheduled),
+            ],
+        );
+    }
 }

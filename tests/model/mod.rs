@@ -41,6 +41,9 @@ pub async fn play(blobs: &RunningBlobsServer, seq: &Sequence) -> Outcome {
         let violations = tokio::time::timeout(STEP_LIMIT, world.apply(step))
             .await
             .unwrap_or_else(|_| vec![format!("step {i} did not finish in {STEP_LIMIT:?}")]);
+        if std::env::var("MODEL_DUMP").is_ok() {
+            world.dump(&step.to_string()).await;
+        }
         if profile {
             eprintln!("PROFILE {:>6}ms {}", t.elapsed().as_millis(), step);
         }

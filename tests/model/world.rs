@@ -517,6 +517,40 @@ impl World {
     /// Stops every fault, answers every conflict (as a person would: keep
     /// the dialer's, then Notion's, alternately), and runs until nothing is
     /// left; then checks that the sides agree.
+    /// `MODEL_DUMP`: what a step did, for a person chasing a failure: the
+    /// Notion requests since the last step, each contact's page, each page.
+    pub async fn dump(&self, label: &str) {
+        let control = self.notion.control();
+        let obs = Obs::read(&self.person.contacts, &control).await;
+        let requests: Vec<String> = control
+            .request_log()
+            .iter()
+            .map(|r| format!("{} {} {}", r.route, r.path, r.status))
+            .collect();
+        control.clear_log();
+        let links: Vec<String> = obs
+            .contacts
+            .iter()
+            .map(|(k, c)| format!("{k} -> {:?}", Obs::mirror(c)))
+            .collect();
+        let pages: Vec<String> = obs
+            .pages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} Dialer ID {:?}, in trash {}, body {} bytes",
+                    p.id,
+                    p.dialer_id,
+                    p.in_trash,
+                    p.body.len()
+                )
+            })
+            .collect();
+        eprintln!(
+            "STEP {label}\n  requests: {requests:#?}\n  links: {links:?}\n  pages: {pages:#?}"
+        );
+    }
+
     pub async fn settle(&mut self) -> Vec<String> {
         self.notion.control().clear_faults();
         self.timeline.clear_hook();
@@ -561,6 +595,12 @@ impl World {
         }
         let open = engine.conflicts().await.map(|c| c.len()).unwrap_or(0);
         let obs = Obs::read(&self.person.contacts, &self.notion.control()).await;
+        if std::env::var("MODEL_DUMP").is_ok() {
+            eprintln!(
+                "FINAL contacts: {:#?}\nFINAL pages: {:#?}",
+                obs.contacts, obs.pages
+            );
+        }
         self.oracle.converged(&obs, open)
     }
 }

@@ -206,6 +206,8 @@ impl Engine {
                 )
                 .await?;
         }
+        self.read_linked_of_copies(&state, &mapping, &mut records, now)
+            .await?;
         // Pages without a Dialer ID may match an unlinked contact (by the page
         // it was made from, or by phone): read those contacts.
         let by_page = state.pages();
@@ -500,6 +502,7 @@ impl Engine {
     ) -> Vec<NotionRecord> {
         let by_page = state.pages();
         let mut records = Vec::new();
+        let mut skipped = BTreeMap::new();
         let mut seen = BTreeSet::new();
         for record in pages {
             if !seen.insert(record.page_id.clone()) {
@@ -522,6 +525,7 @@ impl Engine {
                     && id.is_some_and(|id| listing.contains_key(&id))
             });
             if unchanged && !id.is_some_and(|id| wanted.contains(&id)) {
+                skipped.insert(record.page_id.clone(), record);
                 continue;
             }
             // The record is planned: its contact is read too, so a write to the
@@ -531,7 +535,34 @@ impl Engine {
             }
             records.push(record);
         }
+        // A second page with a record's Dialer ID is planned beside the page
+        // the record is linked to, unchanged or not: see `read_linked_of_copies`.
+        let copies: BTreeSet<String> = linked_pages_missing(state, &records)
+            .into_iter()
+            .map(|(_, page)| page)
+            .collect();
+        records.extend(copies.into_iter().filter_map(|page| skipped.remove(&page)));
         records
+    }
+
+    /// A page with a record's Dialer ID that is not the page the record is
+    /// linked to (a copy a person restored from the trash, or typed the id
+    /// into): the linked page is read too, so the plan keeps the link and
+    /// reports the second page, instead of moving the contact to whichever
+    /// of the two this run happened to read. (One request per such page,
+    /// when the query did not list the linked one.)
+    async fn read_linked_of_copies(
+        &self,
+        state: &SyncState,
+        mapping: &Mapping,
+        records: &mut Vec<NotionRecord>,
+        now: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        for (id, page_id) in linked_pages_missing(state, records) {
+            let linked = self.linked_page(mapping, id, &page_id, now).await?;
+            records.push(linked);
+        }
+        Ok(())
     }
 
     /// The pages a webhook named, each read by id (one request a page). A
@@ -707,4 +738,21 @@ fn mapping_fingerprint(mapping: &Mapping) -> String {
         .map(|f| format!("{}={}:{}", f.spec.key, f.property, f.kind.notion_name()))
         .collect();
     crate::state::fingerprint_json(&serde_json::json!(fields))
+}
+
+/// The linked pages, by record, of the pages read that carry a record's
+/// Dialer ID but are not its linked page, when the linked page was not read.
+fn linked_pages_missing(state: &SyncState, records: &[NotionRecord]) -> Vec<(ContactId, String)> {
+    let read: BTreeSet<&str> = records.iter().map(|r| r.page_id.as_str()).collect();
+    let mut missing = BTreeMap::new();
+    for r in records.iter().filter(|r| !r.in_trash) {
+        let Some(id) = r.dialer_id else { continue };
+        let Some(linked) = state.index.get(&id).and_then(|e| e.page_id.as_deref()) else {
+            continue;
+        };
+        if linked != r.page_id && !read.contains(linked) {
+            missing.insert(id, linked.to_string());
+        }
+    }
+    missing.into_iter().collect()
 }
