@@ -11,7 +11,8 @@
 //!
 //! `BENCH_SIZES=10,100` picks the sizes, `BENCH_NO_NAIVE=1` skips the naive
 //! sync, `BENCH_ROUTES=1` prints each step's Notion requests by route and
-//! the cursor it left (to see where requests go).
+//! the cursor it left (to see where requests go), and after each
+//! invocation the function's peak memory so far (to see what raises it).
 
 use std::time::{Duration, Instant};
 
@@ -195,6 +196,15 @@ async fn until_done(app: &TestApp, step: &str) -> Result<Step> {
             return Err(unexpected(step, format!("{}: {}", inv.status, inv.body)));
         }
         s.blobs += body["blobs_requests"].as_u64().unwrap_or(0);
+        if std::env::var("BENCH_ROUTES").is_ok() {
+            let peak = child_pid_named(FUNCTION).and_then(peak_rss_kib);
+            progress(&format!(
+                "{step}: invocation {} took {took:.1?}, {} left, function peak {} MB so far",
+                s.invocations + s.idle_ticks,
+                body["summary"]["remaining"],
+                peak.map_or("-".into(), |k| (k / 1024).to_string())
+            ));
+        }
         if body["out_of_time"] == true {
             // Notion's budget for this minute is spent: the scheduler's next
             // tick would come later; this one did nothing.

@@ -1,5 +1,5 @@
-//! The few typed fields the sync needs from Notion objects. Everything else
-//! stays in `raw`: mapping properties is the sync core's job.
+//! The few typed fields the sync needs from Notion objects (a page keeps its
+//! properties in Notion's read shape: mapping them is the sync core's job).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// A Notion page (a CRM row).
+/// A Notion page (a CRM row): what the sync reads of it. The rest of
+/// Notion's object (icons, people, parents of other kinds) is dropped as the
+/// page is parsed: a full scan reads every page of the CRM, and a page kept
+/// whole costs several times its properties.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub id: String,
@@ -19,18 +22,24 @@ pub struct Page {
     pub in_trash: bool,
     /// Property name -> value, in Notion's read shape.
     pub properties: Map<String, Value>,
-    pub raw: Value,
+    /// `parent.data_source_id` (API 2025-09-03+), when the parent is one.
+    pub data_source_id: Option<String>,
 }
 
 impl Page {
     /// Whether the page is a row of this data source (its `parent`).
     pub fn in_data_source(&self, data_source_id: &str) -> bool {
-        self.raw["parent"]["data_source_id"]
-            .as_str()
+        self.data_source_id
+            .as_deref()
             .is_some_and(|id| crate::webhook::same_id(id, data_source_id))
     }
 
     pub fn from_json(raw: Value) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct Parent {
+            #[serde(default)]
+            data_source_id: Option<String>,
+        }
         #[derive(Deserialize)]
         struct Fields {
             id: String,
@@ -44,8 +53,11 @@ impl Page {
             archived: Option<bool>,
             #[serde(default)]
             properties: Map<String, Value>,
+            #[serde(default)]
+            parent: Option<Parent>,
         }
-        let fields = Fields::deserialize(&raw).map_err(|e| format!("page: {e}"))?;
+        // By value: the properties move out of the wire object, not copied.
+        let fields = Fields::deserialize(raw).map_err(|e| format!("page: {e}"))?;
         Ok(Self {
             id: fields.id,
             url: fields.url,
@@ -53,7 +65,7 @@ impl Page {
             last_edited_time: fields.last_edited_time,
             in_trash: fields.in_trash.unwrap_or(false) || fields.archived.unwrap_or(false),
             properties: fields.properties,
-            raw,
+            data_source_id: fields.parent.and_then(|p| p.data_source_id),
         })
     }
 }

@@ -129,8 +129,8 @@ impl Engine {
         };
         match self.notion.query_page(&data_source_id, &query, None).await {
             Ok(batch) => {
-                for page in batch.results.iter().take(sample_size) {
-                    let record = mapping.read_page(&crate::run::snapshot(&page));
+                for page in batch.results.into_iter().take(sample_size) {
+                    let record = mapping.read_page(&crate::run::snapshot(page));
                     let mut raw = Map::new();
                     raw.insert(
                         "id".into(),

@@ -307,7 +307,7 @@ impl Engine {
         }
         let notion_now = page
             .as_ref()
-            .map(|p| mapping.read_page(&crate::run::snapshot(p)).values)
+            .map(|p| mapping.read_page(&crate::run::snapshot(p.clone())).values)
             .unwrap_or_default();
         match expect {
             Expect::Conflict(conflict) => {
@@ -349,7 +349,7 @@ impl Engine {
                 .write_properties(values)
                 .map_err(|e| EngineError::BadRequest(e.to_string()))?;
             let page = self.notion.update_page(page_id, props).await?;
-            notion_after = mapping.read_page(&crate::run::snapshot(&page)).values;
+            notion_after = mapping.read_page(&crate::run::snapshot(page)).values;
             for k in values.keys() {
                 if let Some(v) = notion_after.get(k) {
                     base.notion.insert(k.clone(), v.clone());

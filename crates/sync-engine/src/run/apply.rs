@@ -937,7 +937,7 @@ fn write_props(
 /// The Notion side of the base, as Notion gave it back after the write:
 /// whatever Notion normalised is what the next run compares with.
 fn notion_view(mapping: &Mapping, page: &Page, predicted: &FieldMap) -> FieldMap {
-    let read = mapping.read_page(&snapshot(page)).values;
+    let read = mapping.read_page(&snapshot(page.clone())).values;
     predicted
         .keys()
         .map(|k| (k.clone(), read.get(k).cloned().unwrap_or(Value::Empty)))

@@ -576,13 +576,13 @@ fn out_of_time(
     Ok(report)
 }
 
-pub(crate) fn snapshot(page: &Page) -> PageSnapshot {
+pub(crate) fn snapshot(page: Page) -> PageSnapshot {
     PageSnapshot {
-        id: page.id.clone(),
-        url: Some(page.url.clone()).filter(|u| !u.is_empty()),
+        id: page.id,
+        url: Some(page.url).filter(|u| !u.is_empty()),
         created_time: page.created_time,
         last_edited_time: page.last_edited_time,
         in_trash: page.in_trash,
-        properties: page.properties.clone(),
+        properties: page.properties,
     }
 }

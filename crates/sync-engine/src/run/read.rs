@@ -93,6 +93,72 @@ pub(crate) struct Batch {
     pub base_versions: BTreeMap<ContactId, Version>,
 }
 
+/// Which pages read are worth planning: those whose values differ from
+/// what the last sync left (values, not times), or whose record is planned
+/// anyway. Pages go through it one at a time as Notion's answers arrive, so
+/// a run holds the changed pages only, never the whole CRM.
+struct ChangeFilter<'a> {
+    state: &'a SyncState,
+    mapping: &'a Mapping,
+    listing: &'a BTreeMap<ContactId, Listed>,
+    by_page: BTreeMap<&'a str, ContactId>,
+    /// Pages already taken (a page edited while the query pages through
+    /// the results can be listed twice).
+    seen: BTreeSet<String>,
+}
+
+impl<'a> ChangeFilter<'a> {
+    fn new(
+        state: &'a SyncState,
+        mapping: &'a Mapping,
+        listing: &'a BTreeMap<ContactId, Listed>,
+    ) -> Self {
+        ChangeFilter {
+            state,
+            mapping,
+            listing,
+            by_page: state.pages(),
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// The record, if it is to be planned; its contact is then wanted too,
+    /// so a write to the dialer is made from (and conditional on) what the
+    /// dialer holds now.
+    fn keep(
+        &mut self,
+        record: NotionRecord,
+        wanted: &mut BTreeSet<ContactId>,
+    ) -> Option<NotionRecord> {
+        if !self.seen.insert(record.page_id.clone()) {
+            return None;
+        }
+        let id = record
+            .dialer_id
+            .or_else(|| self.by_page.get(record.page_id.as_str()).copied());
+        let entry = id.and_then(|id| self.state.index.get(&id));
+        let unchanged = entry.is_some_and(|e| {
+            e.page_id.as_deref() == Some(record.page_id.as_str())
+                && e.notion == fingerprint(self.mapping, &record.values)
+                && record.dialer_id == id
+                && !e.archived
+                && !record.in_trash
+                // A page whose contact is gone from the dialer waits for a
+                // decision (archive, or ask when a person restored it), even
+                // if an earlier run saved that decision's base but not its
+                // index (it stopped before its commit).
+                && id.is_some_and(|id| self.listing.contains_key(&id))
+        });
+        if unchanged && !id.is_some_and(|id| wanted.contains(&id)) {
+            return None;
+        }
+        if let Some(id) = id.filter(|id| self.listing.contains_key(id)) {
+            wanted.insert(id);
+        }
+        Some(record)
+    }
+}
+
 fn invalid(contact_id: Option<ContactId>, name: String, error: String) -> RecordReport {
     RecordReport {
         contact_id,
@@ -155,41 +221,52 @@ impl Engine {
         // Every page a full scan listed, changed or not: a linked page it did
         // not list is the one to look up (in the trash, mostly).
         let mut listed = BTreeSet::new();
-        let mut records = match named {
-            Some(mut named) => {
+        let mut filter = ChangeFilter::new(&state, &mapping, &listing);
+        let mut records: Vec<NotionRecord> = Vec::new();
+        match named {
+            Some(named) => {
                 // A page typed in Notion may be the page of any contact the
                 // sync has not linked yet, and such a contact may have a page
                 // of its own the index does not know (a run died after making
                 // it): read every page edited since the cursor too, as a pull
                 // does, so the plan sees those before linking by phone.
-                let by_page = state.pages();
-                if named
-                    .iter()
-                    .any(|r| r.dialer_id.is_none() && !by_page.contains_key(r.page_id.as_str()))
-                {
+                let typed = named.iter().any(|r| {
+                    r.dialer_id.is_none() && !filter.by_page.contains_key(r.page_id.as_str())
+                });
+                records.extend(
+                    named
+                        .into_iter()
+                        .filter_map(|r| filter.keep(r, &mut wanted)),
+                );
+                if typed {
                     // (Everything, before any run has set the cursor.)
                     let everything = state.notion_cursor.is_none();
-                    let pages = self
-                        .read_pages(options, &state, &mapping, &data_source_id, everything, now)
+                    let query = changed_since(&state, everything, now);
+                    self.query_changed(&data_source_id, query, &mut filter, &mut wanted, None)
+                        .await
+                        .map(|found| records.extend(found))?;
+                }
+            }
+            None => match &options.scope {
+                Scope::Contacts(ids) | Scope::Restore(ids) => {
+                    for page in self
+                        .pages_of_contacts(ids, options, &state, &mapping, &data_source_id)
+                        .await?
+                    {
+                        let record = mapping.read_page(&snapshot(page));
+                        records.extend(filter.keep(record, &mut wanted));
+                    }
+                }
+                _ => {
+                    let query = changed_since(&state, full_scan, now);
+                    let listed = full_scan.then_some(&mut listed);
+                    records = self
+                        .query_changed(&data_source_id, query, &mut filter, &mut wanted, listed)
                         .await?;
-                    named.extend(pages.iter().map(|p| mapping.read_page(&snapshot(p))));
                 }
-                self.changed_records(named, &state, &mapping, &listing, &mut wanted)
-            }
-            None => {
-                let pages = self
-                    .read_pages(options, &state, &mapping, &data_source_id, full_scan, now)
-                    .await?;
-                if full_scan {
-                    listed = pages.iter().map(|p| p.id.clone()).collect();
-                }
-                let pages: Vec<NotionRecord> = pages
-                    .iter()
-                    .map(|p| mapping.read_page(&snapshot(p)))
-                    .collect();
-                self.changed_records(pages, &state, &mapping, &listing, &mut wanted)
-            }
-        };
+            },
+        }
+        drop(filter);
         // After the query: Notion's clock as its last answer gave it.
         let seen_until = self.seen_until(now);
         let mut scan_complete = full_scan;
@@ -405,41 +482,45 @@ impl Engine {
         Ok((listing, invalid_keys))
     }
 
-    /// Notion's side: the named contacts' pages, or the pages edited since
-    /// the cursor (minus an overlap), or all of them.
-    async fn read_pages(
+    /// A query's pages, one response at a time: each page is read through
+    /// the mapping and kept only if it is worth planning. (`listed`: the ids
+    /// of every page the query returned, for a full scan.)
+    async fn query_changed(
         &self,
+        data_source_id: &str,
+        query: Query,
+        filter: &mut ChangeFilter<'_>,
+        wanted: &mut BTreeSet<ContactId>,
+        mut listed: Option<&mut BTreeSet<String>>,
+    ) -> Result<Vec<NotionRecord>, EngineError> {
+        let mut records = Vec::new();
+        let mut cursor = self.notion.query_pages(data_source_id, query);
+        while let Some(batch) = cursor.next_batch().await? {
+            for page in batch {
+                if let Some(listed) = listed.as_deref_mut() {
+                    listed.insert(page.id.clone());
+                }
+                let record = filter.mapping.read_page(&snapshot(page));
+                records.extend(filter.keep(record, wanted));
+            }
+        }
+        Ok(records)
+    }
+
+    /// A push's (or a restore's) pages: each named contact's, by the page it
+    /// is linked to or by its Dialer ID.
+    async fn pages_of_contacts(
+        &self,
+        ids: &[ContactId],
         options: &RunOptions,
         state: &SyncState,
         mapping: &Mapping,
         data_source_id: &str,
-        full_scan: bool,
-        now: DateTime<Utc>,
     ) -> Result<Vec<Page>, EngineError> {
         let id_prop = mapping
             .dialer_id_property()
             .unwrap_or("Dialer ID")
             .to_string();
-        let ids = match &options.scope {
-            Scope::Contacts(ids) | Scope::Restore(ids) => ids,
-            _ => {
-                let query = if full_scan {
-                    Query::default()
-                } else {
-                    let since = state.notion_cursor.unwrap_or(now);
-                    Query {
-                        filter: Some(
-                            json!({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since.to_rfc3339()}}),
-                        ),
-                        sorts: vec![
-                            json!({"timestamp": "last_edited_time", "direction": "ascending"}),
-                        ],
-                        page_size: None,
-                    }
-                };
-                return Ok(self.notion.query(data_source_id, &query).await?);
-            }
-        };
         let mut pages = Vec::new();
         let mut unlinked_wanted = false;
         for id in ids {
@@ -489,62 +570,6 @@ impl Engine {
         }
     }
 
-    /// The pages worth planning: skips those whose values match what the last
-    /// sync left (values, not times), and asks for the contact of every page
-    /// kept that the dialer has.
-    fn changed_records(
-        &self,
-        pages: Vec<NotionRecord>,
-        state: &SyncState,
-        mapping: &Mapping,
-        listing: &BTreeMap<ContactId, Listed>,
-        wanted: &mut BTreeSet<ContactId>,
-    ) -> Vec<NotionRecord> {
-        let by_page = state.pages();
-        let mut records = Vec::new();
-        let mut skipped = BTreeMap::new();
-        let mut seen = BTreeSet::new();
-        for record in pages {
-            if !seen.insert(record.page_id.clone()) {
-                continue;
-            }
-            let id = record
-                .dialer_id
-                .or_else(|| by_page.get(record.page_id.as_str()).copied());
-            let entry = id.and_then(|id| state.index.get(&id));
-            let unchanged = entry.is_some_and(|e| {
-                e.page_id.as_deref() == Some(record.page_id.as_str())
-                    && e.notion == fingerprint(mapping, &record.values)
-                    && record.dialer_id == id
-                    && !e.archived
-                    && !record.in_trash
-                    // A page whose contact is gone from the dialer waits for
-                    // a decision (archive, or ask when a person restored it),
-                    // even if an earlier run saved that decision's base but
-                    // not its index (it stopped before its commit).
-                    && id.is_some_and(|id| listing.contains_key(&id))
-            });
-            if unchanged && !id.is_some_and(|id| wanted.contains(&id)) {
-                skipped.insert(record.page_id.clone(), record);
-                continue;
-            }
-            // The record is planned: its contact is read too, so a write to the
-            // dialer is made from (and conditional on) what the dialer holds now.
-            if let Some(id) = id.filter(|id| listing.contains_key(id)) {
-                wanted.insert(id);
-            }
-            records.push(record);
-        }
-        // A second page with a record's Dialer ID is planned beside the page
-        // the record is linked to, unchanged or not: see `read_linked_of_copies`.
-        let copies: BTreeSet<String> = linked_pages_missing(state, &records)
-            .into_iter()
-            .map(|(_, page)| page)
-            .collect();
-        records.extend(copies.into_iter().filter_map(|page| skipped.remove(&page)));
-        records
-    }
-
     /// A page with a record's Dialer ID that is not the page the record is
     /// linked to (a copy a person restored from the trash, or typed the id
     /// into): the linked page is read too, so the plan keeps the link and
@@ -590,7 +615,7 @@ impl Engine {
             }
             match self.notion.retrieve_page(page_id).await {
                 Ok(page) if page.in_data_source(data_source_id) => {
-                    records.push(mapping.read_page(&snapshot(&page)))
+                    records.push(mapping.read_page(&snapshot(page)))
                 }
                 Ok(_) | Err(NotionError::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
@@ -677,7 +702,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<NotionRecord, EngineError> {
         match self.notion.retrieve_page(page_id).await {
-            Ok(p) => Ok(mapping.read_page(&snapshot(&p))),
+            Ok(p) => Ok(mapping.read_page(&snapshot(p))),
             Err(NotionError::NotFound { .. }) => Ok(NotionRecord {
                 page_id: page_id.to_string(),
                 url: None,
@@ -755,4 +780,20 @@ fn linked_pages_missing(state: &SyncState, records: &[NotionRecord]) -> Vec<(Con
         }
     }
     missing.into_iter().collect()
+}
+
+/// The query for the pages edited since the cursor (ascending, so a run cut
+/// short has read the oldest), or for every page.
+fn changed_since(state: &SyncState, everything: bool, now: DateTime<Utc>) -> Query {
+    if everything {
+        return Query::default();
+    }
+    let since = state.notion_cursor.unwrap_or(now);
+    Query {
+        filter: Some(
+            json!({"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": since.to_rfc3339()}}),
+        ),
+        sorts: vec![json!({"timestamp": "last_edited_time", "direction": "ascending"})],
+        page_size: None,
+    }
 }
