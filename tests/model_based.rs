@@ -857,3 +857,53 @@ fn seed_721936_a_call_after_a_person_restores_the_first_of_two_pages_reaches_its
         );
     }
 }
+
+/// Seed 731464, shrunk: a scheduled run stalled past its lease while
+/// making pages for new contacts; a pull took over and linked a page typed
+/// in Notion; the stalled run went on: Dialer ID 1003 on two live pages.
+#[test]
+fn seed_731464_a_stalled_run_and_the_pull_that_took_over_make_one_page_per_contact() {
+    holds(
+        NotionWins,
+        &[
+            Fault(model::steps::NotionFault {
+                route: "pages.update",
+                kind: model::steps::FaultKindSpec::Status(529),
+                times: 2,
+            }),
+            DialerCreate {
+                phone: phone(0, 2),
+                updated_at: false,
+            },
+            Step::Together(Run::Pull, Run::Restore { who: 39 }),
+            run(Run::Scheduled),
+            DialerCreate {
+                phone: phone(1, 2),
+                updated_at: false,
+            },
+            DialerCreate {
+                phone: phone(1, 3),
+                updated_at: true,
+            },
+            DialerCreate {
+                phone: phone(3, 3),
+                updated_at: true,
+            },
+            DialerCall {
+                who: 152,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            NotionCreate {
+                phone: Some(phone(0, 2)),
+            },
+            twisted(
+                Run::Scheduled,
+                Twist::LeaseExpires {
+                    at: 20,
+                    then: Run::Pull,
+                },
+            ),
+        ],
+    );
+}

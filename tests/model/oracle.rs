@@ -441,8 +441,8 @@ pub struct Oracle {
     /// Pages a person took back out of the trash.
     restored_by_person: BTreeSet<String>,
     /// A run lost its lease while Notion was failing: a call note it logged
-    /// again may stay twice until a later run (with Notion answering)
-    /// removes the copy. Set and cleared by the world.
+    /// again, or a page it created again, may stay twice until a later run
+    /// (with Notion answering) removes the copy. Set and cleared by the world.
     pub repeat_grace: bool,
 }
 
@@ -569,7 +569,10 @@ impl Oracle {
                 *live_ids.entry(id).or_default() += 1;
             }
         }
-        for (id, n) in live_ids.iter().filter(|(_, n)| **n > 1) {
+        for (id, n) in live_ids
+            .iter()
+            .filter(|(_, n)| **n > 1 && !self.repeat_grace)
+        {
             v.push(format!("duplicate: Dialer ID {id} is on {n} live pages"));
         }
         let mut per_page: BTreeMap<String, Vec<&String>> = BTreeMap::new();

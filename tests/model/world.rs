@@ -166,7 +166,8 @@ impl World {
         self.tally.steps += 1;
         let ran = matches!(step, Step::Run { .. } | Step::Together(..));
         // A run that loses its lease while Notion fails may leave a call note
-        // logged twice until a later run removes the copy (README: limits).
+        // logged twice, or a page made twice, until a later run removes the
+        // copy (README: limits).
         let cleanup_may_fail = self.notion.control().faults_pending();
         if matches!(
             step,
@@ -554,6 +555,9 @@ impl World {
     pub async fn settle(&mut self) -> Vec<String> {
         self.notion.control().clear_faults();
         self.timeline.clear_hook();
+        // Each settling run has Notion answering: the first removes any copy
+        // a stalled run left, and is judged without grace.
+        self.oracle.repeat_grace = false;
         self.advance(6);
         let engine = self.engine(false);
         for round in 0..4 {

@@ -149,16 +149,39 @@ pub struct CreateIntent {
     pub unconfirmed_at: Option<DateTime<Utc>>,
 }
 
-/// Call-log blocks a run appended after it lost its lease: the run that
-/// took over may have logged the same entries. Each entry's blocks go if
-/// the page holds its reference more than once. Kept until that check has
-/// been done, by that run or, if it could not, by the next.
+/// What a run that lost its lease made that the run which took over may
+/// have made too: call-log blocks it appended (each entry's blocks go if the
+/// page holds its reference more than once), or a page it created (it goes
+/// if another live page holds the Dialer ID). Kept until that check has been
+/// done, by that run or, if it could not, by the next.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RepeatCheck {
     pub contact_id: ContactId,
     pub page_id: String,
     /// Each entry's reference, and the ids of the blocks appended for it.
+    #[serde(default)]
     pub entries: Vec<(String, Vec<String>)>,
+    /// The page itself is what may be a copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_copy: Option<PageCopy>,
+}
+
+/// A page a run created after it lost its lease.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PageCopy {
+    pub data_source_id: String,
+    /// The Dialer ID property, to find the other pages with the id.
+    pub id_property: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl RepeatCheck {
+    fn key(&self) -> String {
+        match self.page_copy {
+            Some(_) => format!("repeats/{}-page", self.contact_id),
+            None => format!("repeats/{}", self.contact_id),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -358,15 +381,14 @@ impl StateStore {
     }
 
     pub async fn set_repeat_check(&self, check: &RepeatCheck) -> Result<(), EngineError> {
-        let key = format!("repeats/{}", check.contact_id);
         self.store
-            .set_json(&key, check, SetOptions::default())
+            .set_json(&check.key(), check, SetOptions::default())
             .await?;
         Ok(())
     }
 
-    pub async fn clear_repeat_check(&self, id: ContactId) -> Result<(), EngineError> {
-        self.store.delete(&format!("repeats/{id}")).await?;
+    pub async fn clear_repeat_check(&self, check: &RepeatCheck) -> Result<(), EngineError> {
+        self.store.delete(&check.key()).await?;
         Ok(())
     }
 

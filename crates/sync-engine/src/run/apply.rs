@@ -34,7 +34,7 @@ use super::{snapshot, Batch, Engine, Reading, RunOptions, IN_FLIGHT_GRACE};
 use crate::dialer::{ContactWrite, Listed};
 use crate::error::EngineError;
 use crate::lock::RunLock;
-use crate::state::{CallsIntent, ConflictRecord, CreateIntent, RepeatCheck, Version};
+use crate::state::{CallsIntent, ConflictRecord, CreateIntent, PageCopy, RepeatCheck, Version};
 
 /// How long after an ambiguous, unconfirmed create the page may still be
 /// missing from Notion's queries (read-after-write lag). Until then a run
@@ -107,10 +107,6 @@ enum NotionDone {
     /// Notion refused because the page is in its trash.
     PageTrashed(String),
 }
-
-/// How often a run that lost its lease tries to remove a call-log entry it
-/// may have logged twice before leaving it to the next run.
-const REPEAT_CHECK_TRIES: u32 = 3;
 
 impl Engine {
     /// Applies every record of `plan` until the deadline.
@@ -551,12 +547,22 @@ impl Engine {
         // before and stalled past its lease (its intent is what this run
         // found), or the one that took over while this run stalled. Only the
         // run holding the lease records a page, so its page is the one kept.
-        let lost = ctx.check().await.is_err();
-        if tried_before || lost {
-            self.keep_one_page(ctx, &id_prop, id, &page, !lost).await?;
-        }
-        if lost {
+        if ctx.check().await.is_err() {
+            let check = RepeatCheck {
+                contact_id: id,
+                page_id: page.id.clone(),
+                entries: Vec::new(),
+                page_copy: Some(PageCopy {
+                    data_source_id: ctx.data_source_id.to_string(),
+                    id_property: id_prop,
+                    created_at: self.now(),
+                }),
+            };
+            self.check_now_or_later(&check).await?;
             return Err(EngineError::LeaseLost);
+        }
+        if tried_before {
+            self.keep_one_page(ctx, &id_prop, id, &page).await?;
         }
         Ok((page, true))
     }
@@ -579,33 +585,23 @@ impl Engine {
         )))
     }
 
-    /// After a create another run may have raced: a run that lost its
-    /// lease trashes its own page when another holds the Dialer ID; the run
-    /// holding the lease (`mine_stays`) trashes the others.
+    /// After a create a run that stalled before may have raced (its intent
+    /// is what this run found): this run holds the lease, so its page stays
+    /// and the others go to the trash.
     async fn keep_one_page(
         &self,
         ctx: &ApplyContext<'_>,
         id_prop: &str,
         id: ContactId,
         mine: &Page,
-        mine_stays: bool,
     ) -> Result<(), EngineError> {
         let found = self
             .notion
             .query_by_number(ctx.data_source_id, id_prop, id.get() as i64)
             .await?;
-        let others: Vec<&Page> = found.iter().filter(|p| p.id != mine.id).collect();
-        let trash: Vec<&str> = match (mine_stays, others.is_empty()) {
-            (_, true) => Vec::new(),
-            (true, false) => others.iter().map(|p| p.id.as_str()).collect(),
-            (false, false) => vec![mine.id.as_str()],
-        };
-        for page in trash {
-            tracing::warn!(contact = %id, trashed = page, "two runs created a page for one contact; the copy goes to Notion's trash");
-            match self.notion.set_in_trash(page, true).await {
-                Ok(_) | Err(NotionError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
+        for page in found.iter().filter(|p| p.id != mine.id) {
+            tracing::warn!(contact = %id, trashed = page.id, "two runs created a page for one contact; the copy goes to Notion's trash");
+            super::repeats::trash(&self.notion, &page.id).await?;
         }
         Ok(())
     }
@@ -697,45 +693,12 @@ impl Engine {
                         (entry.reference(), ids)
                     })
                     .collect(),
+                page_copy: None,
             };
-            self.state.set_repeat_check(&check).await?;
-            // A copy left now is seen until the next run: worth a few tries.
-            for attempt in 1..=REPEAT_CHECK_TRIES {
-                match self.remove_repeated_entries(&check).await {
-                    Ok(()) => break,
-                    Err(e) if attempt == REPEAT_CHECK_TRIES => {
-                        tracing::warn!(contact = %id, error = %e, "call-log repeat check failed; the next run does it");
-                    }
-                    Err(_) => {
-                        tokio::time::sleep(std::time::Duration::from_millis(100 * attempt as u64))
-                            .await
-                    }
-                }
-            }
+            self.check_now_or_later(&check).await?;
             return Err(EngineError::LeaseLost);
         }
         Ok(())
-    }
-
-    /// Moves to the trash the blocks of each entry of `check` whose
-    /// reference the page body holds more than once, then forgets the check.
-    pub(crate) async fn remove_repeated_entries(
-        &self,
-        check: &RepeatCheck,
-    ) -> Result<(), EngineError> {
-        let body = body_text(&self.notion.list_children(&check.page_id).await?);
-        for (reference, blocks) in &check.entries {
-            if body.matches(reference.as_str()).count() < 2 {
-                continue;
-            }
-            for block_id in blocks {
-                match self.notion.delete_block(block_id).await {
-                    Ok(_) | Err(NotionError::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        self.state.clear_repeat_check(check.contact_id).await
     }
 
     /// Notion refused a write because the page is in its trash: the record
@@ -862,7 +825,7 @@ fn unlog_waiting(base: &mut Base, r: &RecordPlan, waiting: usize) {
 
 /// A page body's text, every block's pieces run together (a long note
 /// spans several pieces and blocks).
-fn body_text(blocks: &[Json]) -> String {
+pub(super) fn body_text(blocks: &[Json]) -> String {
     blocks
         .iter()
         .flat_map(|b| {

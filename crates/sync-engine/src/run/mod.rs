@@ -15,6 +15,7 @@
 mod apply;
 mod commit;
 mod read;
+mod repeats;
 
 use std::time::Instant;
 
@@ -318,10 +319,11 @@ impl Engine {
         now: DateTime<Utc>,
         lock: Option<&RunLock>,
     ) -> Result<RunReport, EngineError> {
-        let mut reading = self.read(options, now).await?;
+        // First, so this run reads Notion as the checks leave it.
         if !options.dry_run {
             self.finish_repeat_checks().await;
         }
+        let mut reading = self.read(options, now).await?;
         let held = self.brake(&reading, options);
         let apply = !options.dry_run && (held.is_none() || options.force);
         let mut report = RunReport::begin(run_id, options, now, reading.full_scan);
@@ -394,24 +396,6 @@ impl Engine {
                 .await?;
         }
         Ok(report)
-    }
-
-    /// The call-log repeat checks a run that lost its lease could not finish
-    /// ([`crate::state::RepeatCheck`]), done under this run's lease. One that
-    /// fails again waits for the next run.
-    async fn finish_repeat_checks(&self) {
-        let checks = match self.state.repeat_checks().await {
-            Ok(checks) => checks,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not list the call-log repeat checks; the next run looks again");
-                return;
-            }
-        };
-        for check in checks {
-            if let Err(e) = self.remove_repeated_entries(&check).await {
-                tracing::warn!(contact = %check.contact_id, error = %e, "call-log repeat check failed; the next run tries again");
-            }
-        }
     }
 
     /// Plans one batch with the core, then applies it (or only reports it,
