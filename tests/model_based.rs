@@ -907,3 +907,39 @@ fn seed_731464_a_stalled_run_and_the_pull_that_took_over_make_one_page_per_conta
         ],
     );
 }
+
+/// Seed 739141, shrunk: a run stalled past its lease while appending a call
+/// note; Notion took the append and answered 503, for it and for the run
+/// that took over: the note was on the page twice, and the stalled run had
+/// saved no check (it had no block ids to check).
+#[test]
+fn seed_739141_a_call_note_appended_by_a_stalled_run_that_notion_failed_is_left_once() {
+    for at in 8..=16 {
+        holds(
+            ContactPolicy::DialerWins,
+            &[
+                NotionCreate {
+                    phone: Some(phone(0, 1)),
+                },
+                Fault(model::steps::NotionFault {
+                    route: "blocks.children.append",
+                    kind: model::steps::FaultKindSpec::CommitThen503 { report_id: true },
+                    times: 2,
+                }),
+                run(Run::Scheduled),
+                DialerCall {
+                    who: 156,
+                    shape: CallShape::Timed,
+                    notes: true,
+                },
+                twisted(
+                    Run::Scheduled,
+                    Twist::LeaseExpires {
+                        at,
+                        then: Run::Scheduled,
+                    },
+                ),
+            ],
+        );
+    }
+}

@@ -250,6 +250,39 @@ pub fn notes_text(existing: &str, entries: &[LogEntry], zone: Tz) -> String {
     text
 }
 
+/// The reference an entry's last block ends with (`  ref:xxxxxxxx`, the
+/// block's last piece of text), if this block ends an entry.
+fn entry_end(block: &Json) -> Option<&str> {
+    let kind = block["type"].as_str().unwrap_or("paragraph");
+    let last = block[kind]["rich_text"].as_array()?.last()?;
+    let text = last["plain_text"]
+        .as_str()
+        .or(last["text"]["content"].as_str())?
+        .trim();
+    (text.len() == 12 && text.starts_with("ref:")).then_some(text)
+}
+
+/// The blocks of every entry among `refs` that a page body (its blocks, in
+/// order, as Notion lists them) holds more than once, but the first: an
+/// entry is the blocks after the previous entry's end up to its own. Two
+/// runs that both logged an entry (one had lost its lease) leave it once.
+pub fn repeated_entry_blocks(blocks: &[Json], refs: &BTreeSet<String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut entry = Vec::new();
+    let mut repeated = Vec::new();
+    for block in blocks {
+        entry.extend(block["id"].as_str().map(str::to_string));
+        let Some(reference) = entry_end(block) else {
+            continue;
+        };
+        if refs.contains(reference) && !seen.insert(reference.to_string()) {
+            repeated.append(&mut entry);
+        }
+        entry.clear();
+    }
+    repeated
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +361,52 @@ mod tests {
         let text = notes_text("Met at the fair.", &[entry], New_York);
         assert!(text.starts_with("Met at the fair.\n\n📞 Tue 15 Sep 2026"));
         assert!(text.ends_with(&call_ref(&call(None))));
+    }
+
+    #[test]
+    fn a_repeated_entry_loses_every_copy_but_the_first() {
+        let mut logged = CallRecord {
+            notes: Some("x".repeat(MAX_TEXT_CHUNK * MAX_ARRAY)),
+            ..call(None)
+        };
+        logged.key = "at:2026-09-15T15:00:00.000Z".into();
+        let long = LogEntry {
+            call: logged,
+            notes_edit: false,
+        };
+        let short = LogEntry {
+            call: call(Some("hi".into())),
+            notes_edit: false,
+        };
+        let mut n = 0;
+        let mut ids = |blocks: Vec<Json>| -> Vec<Json> {
+            blocks
+                .into_iter()
+                .map(|mut b| {
+                    n += 1;
+                    b["id"] = json!(format!("b{n}"));
+                    b
+                })
+                .collect()
+        };
+        let zone = New_York;
+        assert!(long.blocks(zone).len() > 1, "a long note spans paragraphs");
+        let mut page = ids(short.blocks(zone));
+        page.extend(ids(long.blocks(zone)));
+        let first_copy = page.len();
+        page.extend(ids(long.blocks(zone)));
+        page.extend(ids(short.blocks(zone)));
+        let refs: BTreeSet<String> = [long.reference()].into();
+        let gone = repeated_entry_blocks(&page, &refs);
+        let expected: Vec<String> = page[first_copy..first_copy + long.blocks(zone).len()]
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(gone, expected, "only the long entry's second copy goes");
+        let both: BTreeSet<String> = [long.reference(), short.reference()].into();
+        assert_eq!(
+            repeated_entry_blocks(&page, &both).len(),
+            expected.len() + 1
+        );
     }
 }

@@ -150,15 +150,16 @@ pub struct CreateIntent {
 }
 
 /// What a run that lost its lease made that the run which took over may
-/// have made too: call-log blocks it appended (each entry's blocks go if the
-/// page holds its reference more than once), or a page it created (it goes
-/// if another live page holds the Dialer ID). Kept until that check has been
+/// have made too: call-log entries it appended, answered or not (each is
+/// left once on the page), or a page it created (it goes if another live
+/// page holds the Dialer ID). Kept until that check has been
 /// done, by that run or, if it could not, by the next.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RepeatCheck {
     pub contact_id: ContactId,
     pub page_id: String,
-    /// Each entry's reference, and the ids of the blocks appended for it.
+    /// Each entry's reference (and, from checks saved by older versions,
+    /// the ids of its blocks: unused, the copies are found on the page).
     #[serde(default)]
     pub entries: Vec<(String, Vec<String>)>,
     /// The page itself is what may be a copy.

@@ -667,37 +667,29 @@ impl Engine {
             refs: entries.iter().map(LogEntry::reference).collect(),
         };
         self.state.set_calls_intent(id, &intent).await?;
-        let per_entry: Vec<Vec<Json>> = entries.iter().map(|c| c.blocks(zone)).collect();
-        let blocks: Vec<Json> = per_entry.iter().flatten().cloned().collect();
+        let blocks: Vec<Json> = entries.iter().flat_map(|c| c.blocks(zone)).collect();
         if blocks.is_empty() {
             return Ok(());
         }
-        let created = self.notion.append_children(page_id, blocks).await?;
-        // A run that stalled past its lease while appending: the run that took
-        // over may have logged the same entries. The later copy goes; what
-        // to check is saved first, so the next run does it if this one cannot.
+        let appended = self.notion.append_children(page_id, blocks).await;
+        // A run that stalled past its lease while appending (answered or not:
+        // an append Notion failed may have gone through): the run that took
+        // over may have logged the same entries. Each is left once; what to
+        // check is saved first, so the next run does it if this one cannot.
         if ctx.check().await.is_err() {
-            let mut created = created.iter();
             let check = RepeatCheck {
                 contact_id: id,
                 page_id: page_id.to_string(),
                 entries: entries
                     .iter()
-                    .zip(&per_entry)
-                    .map(|(entry, blocks)| {
-                        let ids = created
-                            .by_ref()
-                            .take(blocks.len())
-                            .filter_map(|b| b["id"].as_str().map(str::to_string))
-                            .collect();
-                        (entry.reference(), ids)
-                    })
+                    .map(|e| (e.reference(), Vec::new()))
                     .collect(),
                 page_copy: None,
             };
             self.check_now_or_later(&check).await?;
             return Err(EngineError::LeaseLost);
         }
+        appended?;
         Ok(())
     }
 
@@ -825,7 +817,7 @@ fn unlog_waiting(base: &mut Base, r: &RecordPlan, waiting: usize) {
 
 /// A page body's text, every block's pieces run together (a long note
 /// spans several pieces and blocks).
-pub(super) fn body_text(blocks: &[Json]) -> String {
+fn body_text(blocks: &[Json]) -> String {
     blocks
         .iter()
         .flat_map(|b| {

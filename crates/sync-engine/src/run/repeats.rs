@@ -8,7 +8,6 @@
 use chrono::Duration;
 use notion_client::{NotionClient, NotionError};
 
-use super::apply::body_text;
 use super::{Engine, CREATE_SETTLE_MINUTES};
 use crate::error::EngineError;
 use crate::state::{PageCopy, RepeatCheck};
@@ -64,19 +63,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Moves to the trash the blocks of each entry of `check` whose
-    /// reference the page body holds more than once.
+    /// Moves to the trash every copy but the first of each entry of `check`
+    /// the page body holds more than once.
     async fn remove_repeated_entries(&self, check: &RepeatCheck) -> Result<bool, EngineError> {
-        let body = body_text(&self.notion.list_children(&check.page_id).await?);
-        for (reference, blocks) in &check.entries {
-            if body.matches(reference.as_str()).count() < 2 {
-                continue;
-            }
-            for block_id in blocks {
-                match self.notion.delete_block(block_id).await {
-                    Ok(_) | Err(NotionError::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
+        let blocks = self.notion.list_children(&check.page_id).await?;
+        let refs = check.entries.iter().map(|(r, _)| r.clone()).collect();
+        for block_id in sync_core::calllog::repeated_entry_blocks(&blocks, &refs) {
+            match self.notion.delete_block(&block_id).await {
+                Ok(_) | Err(NotionError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(true)
