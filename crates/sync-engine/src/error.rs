@@ -36,7 +36,6 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// Notion could not be reached at all: a push is queued for later instead of failing.
     /// A run that could not start or finish for a reason that passes on its
     /// own (Notion unreachable or out of budget, another run holding the
     /// lock): the work waits in the queue for the scheduled run.
@@ -48,6 +47,7 @@ impl EngineError {
             )
     }
 
+    /// Notion could not be reached at all: a push is queued for later instead of failing.
     pub fn is_notion_unreachable(&self) -> bool {
         matches!(
             self,

@@ -101,9 +101,10 @@ struct ChangeFilter<'a> {
     state: &'a SyncState,
     mapping: &'a Mapping,
     listing: &'a BTreeMap<ContactId, Listed>,
-    by_page: BTreeMap<&'a str, ContactId>,
-    /// Pages already taken (a page edited while the query pages through
-    /// the results can be listed twice).
+    by_page: &'a BTreeMap<&'a str, ContactId>,
+    /// Every page that came through (a page edited while the query pages
+    /// through the results can be listed twice): on a full scan, the pages
+    /// Notion listed.
     seen: BTreeSet<String>,
 }
 
@@ -112,12 +113,13 @@ impl<'a> ChangeFilter<'a> {
         state: &'a SyncState,
         mapping: &'a Mapping,
         listing: &'a BTreeMap<ContactId, Listed>,
+        by_page: &'a BTreeMap<&'a str, ContactId>,
     ) -> Self {
         ChangeFilter {
             state,
             mapping,
             listing,
-            by_page: state.pages(),
+            by_page,
             seen: BTreeSet::new(),
         }
     }
@@ -218,10 +220,8 @@ impl Engine {
                         >= Duration::from_std(self.config.full_scan_every)
                             .unwrap_or(Duration::hours(1))
                 }));
-        // Every page a full scan listed, changed or not: a linked page it did
-        // not list is the one to look up (in the trash, mostly).
-        let mut listed = BTreeSet::new();
-        let mut filter = ChangeFilter::new(&state, &mapping, &listing);
+        let by_page = state.pages();
+        let mut filter = ChangeFilter::new(&state, &mapping, &listing, &by_page);
         let mut records: Vec<NotionRecord> = Vec::new();
         match named {
             Some(named) => {
@@ -242,7 +242,7 @@ impl Engine {
                     // (Everything, before any run has set the cursor.)
                     let everything = state.notion_cursor.is_none();
                     let query = changed_since(&state, everything, now);
-                    self.query_changed(&data_source_id, query, &mut filter, &mut wanted, None)
+                    self.query_changed(&data_source_id, query, &mut filter, &mut wanted)
                         .await
                         .map(|found| records.extend(found))?;
                 }
@@ -259,14 +259,19 @@ impl Engine {
                 }
                 _ => {
                     let query = changed_since(&state, full_scan, now);
-                    let listed = full_scan.then_some(&mut listed);
                     records = self
-                        .query_changed(&data_source_id, query, &mut filter, &mut wanted, listed)
+                        .query_changed(&data_source_id, query, &mut filter, &mut wanted)
                         .await?;
                 }
             },
         }
-        drop(filter);
+        // Every page a full scan listed, changed or not: a linked page it did
+        // not list is the one to look up (in the trash, mostly).
+        let listed = if full_scan {
+            filter.seen
+        } else {
+            BTreeSet::new()
+        };
         // After the query: Notion's clock as its last answer gave it.
         let seen_until = self.seen_until(now);
         let mut scan_complete = full_scan;
@@ -287,7 +292,6 @@ impl Engine {
             .await?;
         // Pages without a Dialer ID may match an unlinked contact (by the page
         // it was made from, or by phone): read those contacts.
-        let by_page = state.pages();
         if records
             .iter()
             .any(|r| r.dialer_id.is_none() && !by_page.contains_key(r.page_id.as_str()))
@@ -483,23 +487,18 @@ impl Engine {
     }
 
     /// A query's pages, one response at a time: each page is read through
-    /// the mapping and kept only if it is worth planning. (`listed`: the ids
-    /// of every page the query returned, for a full scan.)
+    /// the mapping and kept only if it is worth planning.
     async fn query_changed(
         &self,
         data_source_id: &str,
         query: Query,
         filter: &mut ChangeFilter<'_>,
         wanted: &mut BTreeSet<ContactId>,
-        mut listed: Option<&mut BTreeSet<String>>,
     ) -> Result<Vec<NotionRecord>, EngineError> {
         let mut records = Vec::new();
         let mut cursor = self.notion.query_pages(data_source_id, query);
         while let Some(batch) = cursor.next_batch().await? {
             for page in batch {
-                if let Some(listed) = listed.as_deref_mut() {
-                    listed.insert(page.id.clone());
-                }
                 let record = filter.mapping.read_page(&snapshot(page));
                 records.extend(filter.keep(record, wanted));
             }
