@@ -943,3 +943,46 @@ fn seed_739141_a_call_note_appended_by_a_stalled_run_that_notion_failed_is_left_
         );
     }
 }
+
+/// Seed 749275, shrunk: a pull linked a page typed in Notion to a new
+/// contact, filed a conflict between their values, and died before saving
+/// the link; the person moved the page to the trash and the next run gave
+/// the contact a new page: the conflict, about the trashed page, could not
+/// be answered, ever ("no base", then "the page is in Notion's trash").
+#[test]
+fn seed_749275_a_conflict_whose_page_went_to_the_trash_can_be_closed() {
+    // The cut point that lands between filing the conflict and saving the
+    // base moves with every request a run adds: a range of them.
+    for at in 18..=30 {
+        holds(
+            LastEditWins,
+            &[
+                run(Run::Pull),
+                NotionCreate {
+                    phone: Some(phone(1, 4)),
+                },
+                DialerCreate {
+                    phone: phone(2, 2),
+                    updated_at: false,
+                },
+                DialerCreate {
+                    phone: phone(1, 0),
+                    updated_at: true,
+                },
+                twisted(
+                    Run::Pull,
+                    Twist::CutOff {
+                        at,
+                        delivered: false,
+                    },
+                ),
+                DialerCreate {
+                    phone: phone(2, 4),
+                    updated_at: true,
+                },
+                run(Run::Push { who: 116 }),
+                NotionTrash { who: 27 },
+            ],
+        );
+    }
+}

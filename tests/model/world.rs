@@ -547,8 +547,18 @@ impl World {
                 )
             })
             .collect();
+        let state: Vec<String> = self
+            .blobs_direct
+            .store(&self.state_store)
+            .list(None)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| b.key)
+            .filter(|k| !k.starts_with("history/") && !k.starts_with("backups/"))
+            .collect();
         eprintln!(
-            "STEP {label}\n  requests: {requests:#?}\n  links: {links:?}\n  pages: {pages:#?}"
+            "STEP {label}\n  requests: {requests:#?}\n  links: {links:?}\n  pages: {pages:#?}\n  state: {state:?}"
         );
     }
 

@@ -444,6 +444,19 @@ impl StateStore {
         Ok(())
     }
 
+    /// The records with an open conflict, as the store lists them (one
+    /// request): unlike the index, this knows a conflict filed by a run that
+    /// stopped before saving its index.
+    pub async fn conflict_ids(&self) -> Result<BTreeSet<ContactId>, EngineError> {
+        Ok(self
+            .store
+            .list(Some("conflicts/"))
+            .await?
+            .iter()
+            .filter_map(|b| b.key.strip_prefix("conflicts/")?.parse().ok())
+            .collect())
+    }
+
     pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
         let mut out = Vec::new();
         for listed in self.store.list(Some("conflicts/")).await? {

@@ -15,7 +15,7 @@
 //! 7. its base, conditionally on the version read: a base another run
 //!    wrote meanwhile is never overwritten.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -52,8 +52,8 @@ pub(crate) struct ApplyContext<'a> {
     pub(crate) contacts: &'a BTreeMap<ContactId, (DialerContact, Option<String>)>,
     pub(crate) listing: &'a BTreeMap<ContactId, Listed>,
     pub(crate) base_versions: &'a BTreeMap<ContactId, Version>,
-    /// Records with a conflict still open, as the index knows them.
-    pub(crate) open_conflicts: Vec<ContactId>,
+    /// Records with a conflict still open ([`Engine::open_conflicts`]).
+    pub(crate) open_conflicts: BTreeSet<ContactId>,
     pub(crate) run_id: &'a str,
     pub(crate) lock: Option<&'a RunLock>,
     /// [`Reading::blocks_refused`].
@@ -125,13 +125,7 @@ impl Engine {
             contacts: &batch.contacts,
             listing: &reading.listing,
             base_versions: &batch.base_versions,
-            open_conflicts: reading
-                .state
-                .index
-                .iter()
-                .filter(|(_, e)| e.conflict)
-                .map(|(id, _)| *id)
-                .collect(),
+            open_conflicts: self.open_conflicts(plan, reading).await,
             run_id,
             lock,
             blocks_refused: &reading.blocks_refused,
@@ -148,6 +142,30 @@ impl Engine {
             .buffer_unordered(self.config.concurrency.max(1))
             .collect()
             .await
+    }
+
+    /// The records with an open conflict: those the index flags, and those
+    /// the store lists when the plan writes anything (a run that stopped
+    /// after filing a conflict, before saving its index, left one the index
+    /// does not know; a run that touches the record merges or settles it).
+    /// Idle runs spend no request on it.
+    async fn open_conflicts(&self, plan: &Plan, reading: &Reading) -> BTreeSet<ContactId> {
+        let mut open: BTreeSet<ContactId> = reading
+            .state
+            .index
+            .iter()
+            .filter(|(_, e)| e.conflict)
+            .map(|(id, _)| *id)
+            .collect();
+        if !plan.records.is_empty() {
+            match self.state.conflict_ids().await {
+                Ok(listed) => open.extend(listed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "open conflicts not listed; the index's are used")
+                }
+            }
+        }
+        open
     }
 
     /// One record, unless the deadline has passed or the lease is lost. A
@@ -319,6 +337,12 @@ impl Engine {
         // conflict is filed with its values, no longer open.
         let status = base.status;
         let parked = status == sync_core::RecordStatus::ArchivedInNotion;
+        // A conflict found on a page that is no longer the record's (it went
+        // to the trash before a run saved the link, and the contact got a
+        // new page) cannot be answered: it is filed with its values.
+        let moved = |e: &ConflictRecord| {
+            e.page_id.is_some() && base.page_id.is_some() && e.page_id != base.page_id
+        };
         let why = match status {
             sync_core::RecordStatus::DeletedInDialer => "the contact was deleted in the dialer",
             sync_core::RecordStatus::DeletedInDialerEditedInNotion => {
@@ -327,10 +351,13 @@ impl Engine {
             sync_core::RecordStatus::ArchivedInNotion => {
                 "its page went to Notion's trash; a restored page is merged afresh"
             }
+            _ if earlier.as_ref().is_some_and(moved) => {
+                "the contact is on another page now; this conflict was about its earlier page"
+            }
             _ => "the contact is back in the dialer",
         };
-        if let Some(e) =
-            earlier.take_if(|e| status.is_deleted_in_dialer() || parked || e.deleted_in_dialer)
+        if let Some(e) = earlier
+            .take_if(|e| status.is_deleted_in_dialer() || parked || e.deleted_in_dialer || moved(e))
         {
             self.file_superseded(&e, why).await?;
             if r.conflicts.is_empty() {
