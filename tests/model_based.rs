@@ -986,3 +986,37 @@ fn seed_749275_a_conflict_whose_page_went_to_the_trash_can_be_closed() {
         );
     }
 }
+
+/// Seed 752400, shrunk: a push stalled past its lease after a call; the
+/// pull that took over made the contact's page with the call's note; a
+/// person cleared the page's Dialer ID: the note was in Notion twice.
+#[test]
+fn seed_752400_a_call_note_reaches_notion_once_when_a_stalled_push_was_taken_over() {
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(0, 1),
+                updated_at: false,
+            },
+            DialerCall {
+                who: 13,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            twisted(
+                Run::Push { who: 225 },
+                Twist::LeaseExpires {
+                    at: 13,
+                    then: Run::Pull,
+                },
+            ),
+            DialerEdit {
+                who: 151,
+                field: model::steps::InfoField::Phone(phone(3, 2)),
+            },
+            NotionClearId { who: 255 },
+        ],
+    );
+}
+

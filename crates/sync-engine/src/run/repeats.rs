@@ -80,8 +80,11 @@ impl Engine {
     /// The page goes to the trash if another live page holds its Dialer ID
     /// (the one the run that took over made or kept). Alone, it is the
     /// contact's page (the run that took over may have found and kept it):
-    /// it stays, and the check is done once Notion's queries surely show
-    /// every page made before it.
+    /// it stays, with its Dialer ID written back if a person cleared it
+    /// (no base records the link yet: without it the page would pass for
+    /// one typed in Notion, and the contact get a second page), and the
+    /// check is done once Notion's queries surely show every page made
+    /// before it.
     async fn remove_page_copy(
         &self,
         check: &RepeatCheck,
@@ -97,7 +100,36 @@ impl Engine {
             trash(&self.notion, &check.page_id).await?;
             return Ok(true);
         }
+        if !found.iter().any(|p| p.id == check.page_id) {
+            self.label_copy(check, copy).await?;
+        }
         Ok(self.now() - copy.created_at >= Duration::minutes(CREATE_SETTLE_MINUTES))
+    }
+
+    /// Writes the contact's Dialer ID back on the page a stalled run made,
+    /// if it is live and a person emptied it. Read by id: a query may not
+    /// show a page made or edited moments ago.
+    async fn label_copy(&self, check: &RepeatCheck, copy: &PageCopy) -> Result<(), EngineError> {
+        let page = match self.notion.retrieve_page(&check.page_id).await {
+            Ok(page) => page,
+            Err(NotionError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let emptied = page
+            .properties
+            .get(&copy.id_property)
+            .is_some_and(|p| p.get("number").is_some_and(|n| n.is_null()));
+        if page.in_trash || !emptied {
+            return Ok(());
+        }
+        let id = check.contact_id;
+        tracing::warn!(contact = %id, page = check.page_id, "the Dialer ID of the page a stalled run made was emptied; it is written back");
+        let props = serde_json::Map::from_iter([(
+            copy.id_property.clone(),
+            serde_json::json!({ "number": id.get() }),
+        )]);
+        self.notion.update_page(&check.page_id, props).await?;
+        Ok(())
     }
 }
 
