@@ -1020,3 +1020,42 @@ fn seed_752400_a_call_note_reaches_notion_once_when_a_stalled_push_was_taken_ove
     );
 }
 
+/// Seed 752400, shrunk further: the copy a stalled push made was trashed
+/// by the sync and restored by a person (the README's known limit: both
+/// pages hold the call note, the sync reports the Dialer ID on two pages);
+/// the person then emptied one page's Dialer ID. The copy is still that
+/// known limit, not a note logged twice by the sync.
+#[test]
+fn seed_752400_a_restored_copy_stays_the_known_limit_when_a_person_empties_a_dialer_id() {
+    holds(
+        LastEditWins,
+        &[
+            DialerCreate {
+                phone: phone(1, 2),
+                updated_at: false,
+            },
+            run(Run::Scheduled),
+            NotionCreate {
+                phone: Some(phone(1, 0)),
+            },
+            DialerCreate {
+                phone: phone(0, 1),
+                updated_at: false,
+            },
+            DialerCall {
+                who: 13,
+                shape: CallShape::Timed,
+                notes: true,
+            },
+            twisted(
+                Run::Push { who: 225 },
+                Twist::LeaseExpires {
+                    at: 13,
+                    then: Run::Pull,
+                },
+            ),
+            NotionRestore { who: 78 },
+            NotionClearId { who: 255 },
+        ],
+    );
+}

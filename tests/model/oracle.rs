@@ -440,6 +440,10 @@ pub struct Oracle {
     trashed_by_person: BTreeSet<String>,
     /// Pages a person took back out of the trash.
     restored_by_person: BTreeSet<String>,
+    /// Restored copies (see `notes_at_most_once`), remembered: a person who
+    /// then empties the Dialer ID of either page does not make the copy's
+    /// notes a second logging by the sync.
+    restored_copies: BTreeSet<String>,
     /// A run lost its lease while Notion was failing: a call note it logged
     /// again, or a page it created again, may stay twice until a later run
     /// (with Notion answering) removes the copy. Set and cleared by the world.
@@ -539,6 +543,13 @@ impl Oracle {
                     self.restored_by_person.insert(page.clone());
                 }
             }
+        }
+        for p in obs
+            .pages
+            .iter()
+            .filter(|p| is_restored_copy(p, &self.restored_by_person, obs))
+        {
+            self.restored_copies.insert(p.id.clone());
         }
         for p in &obs.pages {
             if p.dialer_id.is_some() {
@@ -732,13 +743,8 @@ impl Oracle {
         // ID another live page holds.
         let live = |p: &&PageObs| !p.in_trash;
         let restored_copy = |p: &&PageObs| {
-            p.by_bot
-                && self.restored_by_person.contains(&p.id)
-                && p.dialer_id.is_some_and(|id| {
-                    obs.pages
-                        .iter()
-                        .any(|o| o.id != p.id && !o.in_trash && o.dialer_id == Some(id))
-                })
+            self.restored_copies.contains(&p.id)
+                || is_restored_copy(p, &self.restored_by_person, obs)
         };
         let bodies: String = obs
             .pages
@@ -908,4 +914,17 @@ impl Oracle {
         }
         v
     }
+}
+
+/// A page the sync made, restored from the trash by a person, whose Dialer
+/// ID another live page holds: the README's known limit (reported by the
+/// sync, merged by hand).
+fn is_restored_copy(p: &PageObs, restored_by_person: &BTreeSet<String>, obs: &Obs) -> bool {
+    p.by_bot
+        && restored_by_person.contains(&p.id)
+        && p.dialer_id.is_some_and(|id| {
+            obs.pages
+                .iter()
+                .any(|o| o.id != p.id && !o.in_trash && o.dialer_id == Some(id))
+        })
 }
