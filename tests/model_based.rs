@@ -987,37 +987,45 @@ fn seed_749275_a_conflict_whose_page_went_to_the_trash_can_be_closed() {
     }
 }
 
-/// Seed 752400, shrunk: a push stalled past its lease after a call; the
-/// pull that took over made the contact's page with the call's note; a
-/// person cleared the page's Dialer ID: the note was in Notion twice.
+/// A new contact, a call with notes, and a push for it that stalls past
+/// its lease while a pull takes over (seed 752400).
+fn a_push_stalls_after_a_call() -> [Step; 3] {
+    [
+        DialerCreate {
+            phone: phone(0, 1),
+            updated_at: false,
+        },
+        DialerCall {
+            who: 13,
+            shape: CallShape::Timed,
+            notes: true,
+        },
+        twisted(
+            Run::Push { who: 225 },
+            Twist::LeaseExpires {
+                at: 13,
+                then: Run::Pull,
+            },
+        ),
+    ]
+}
+
+/// Seed 752400, shrunk: a push stalled past its lease after a call (the
+/// pull that took over waited on its create intent) and then made the
+/// contact's page with the call's note; no run had linked the page when a
+/// person emptied its Dialer ID: the next run took it for a page typed in
+/// Notion and gave the contact a second page, the note in Notion twice.
 #[test]
 fn seed_752400_a_call_note_reaches_notion_once_when_a_stalled_push_was_taken_over() {
-    holds(
-        LastEditWins,
-        &[
-            DialerCreate {
-                phone: phone(0, 1),
-                updated_at: false,
-            },
-            DialerCall {
-                who: 13,
-                shape: CallShape::Timed,
-                notes: true,
-            },
-            twisted(
-                Run::Push { who: 225 },
-                Twist::LeaseExpires {
-                    at: 13,
-                    then: Run::Pull,
-                },
-            ),
-            DialerEdit {
-                who: 151,
-                field: model::steps::InfoField::Phone(phone(3, 2)),
-            },
-            NotionClearId { who: 255 },
-        ],
-    );
+    let mut steps = a_push_stalls_after_a_call().to_vec();
+    steps.extend([
+        DialerEdit {
+            who: 151,
+            field: model::steps::InfoField::Phone(phone(3, 2)),
+        },
+        NotionClearId { who: 255 },
+    ]);
+    holds(LastEditWins, &steps);
 }
 
 /// Seed 752400, shrunk further: the copy a stalled push made was trashed
@@ -1027,35 +1035,17 @@ fn seed_752400_a_call_note_reaches_notion_once_when_a_stalled_push_was_taken_ove
 /// known limit, not a note logged twice by the sync.
 #[test]
 fn seed_752400_a_restored_copy_stays_the_known_limit_when_a_person_empties_a_dialer_id() {
-    holds(
-        LastEditWins,
-        &[
-            DialerCreate {
-                phone: phone(1, 2),
-                updated_at: false,
-            },
-            run(Run::Scheduled),
-            NotionCreate {
-                phone: Some(phone(1, 0)),
-            },
-            DialerCreate {
-                phone: phone(0, 1),
-                updated_at: false,
-            },
-            DialerCall {
-                who: 13,
-                shape: CallShape::Timed,
-                notes: true,
-            },
-            twisted(
-                Run::Push { who: 225 },
-                Twist::LeaseExpires {
-                    at: 13,
-                    then: Run::Pull,
-                },
-            ),
-            NotionRestore { who: 78 },
-            NotionClearId { who: 255 },
-        ],
-    );
+    let mut steps = vec![
+        DialerCreate {
+            phone: phone(1, 2),
+            updated_at: false,
+        },
+        run(Run::Scheduled),
+        NotionCreate {
+            phone: Some(phone(1, 0)),
+        },
+    ];
+    steps.extend(a_push_stalls_after_a_call());
+    steps.extend([NotionRestore { who: 78 }, NotionClearId { who: 255 }]);
+    holds(LastEditWins, &steps);
 }
