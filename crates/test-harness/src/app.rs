@@ -104,6 +104,11 @@ impl TestApp {
             ("SITE_ID".to_string(), self.blobs.site_id().to_string()),
             ("RUST_LOG".to_string(), "info".to_string()),
             ("SYNC_API_KEY".to_string(), TEST_API_KEY.to_string()),
+            // Every scheduled tick is due, whatever the hour or day the tests
+            // run at (the default cadence skips ticks after hours and on
+            // weekends); tests of the cadence set their own.
+            ("SYNC_WORK_HOURS".to_string(), "0-24".to_string()),
+            ("SYNC_WEEKEND_EVERY".to_string(), "5".to_string()),
         ];
         // The Notion API version under test: the client's default unless the
         // test run pins another (`NOTION_API_VERSION=2025-09-03 cargo test ...`).
