@@ -348,10 +348,7 @@ impl Mapping {
     /// The Dialer ID property's write shape.
     pub fn write_dialer_id(&self, id: ContactId) -> Option<(String, Json)> {
         let f = self.field("id")?;
-        Some((
-            f.property.clone(),
-            serde_json::json!({ "number": id.get() }),
-        ))
+        Some((f.property.clone(), dialer_id_value(id)))
     }
 
     /// What Notion will hold after `value` is written to field `key`.
@@ -549,4 +546,15 @@ mod tests {
         let props = mapping.write_properties(&values).unwrap();
         assert_eq!(props.keys().collect::<Vec<_>>(), vec!["Phone"]);
     }
+}
+
+/// The Dialer ID property's write shape (a number).
+pub fn dialer_id_value(id: ContactId) -> Json {
+    serde_json::json!({ "number": id.get() })
+}
+
+/// A Dialer ID property, as a page read holds it, that is empty (a person
+/// cleared it).
+pub fn dialer_id_is_empty(prop: &Json) -> bool {
+    prop.get("number").is_some_and(Json::is_null)
 }

@@ -459,15 +459,9 @@ impl StateStore {
 
     pub async fn conflicts(&self) -> Result<Vec<ConflictRecord>, EngineError> {
         let mut out = Vec::new();
-        for listed in self.store.list(Some("conflicts/")).await? {
-            if !listed.key.starts_with("conflicts/") {
-                continue;
-            }
-            if let Some(record) = self.store.get_json::<ConflictRecord>(&listed.key).await? {
-                out.push(record);
-            }
+        for id in self.conflict_ids().await? {
+            out.extend(self.conflict(id).await?);
         }
-        out.sort_by_key(|c| c.contact_id);
         Ok(out)
     }
 

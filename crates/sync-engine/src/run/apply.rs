@@ -52,7 +52,7 @@ pub(crate) struct ApplyContext<'a> {
     pub(crate) contacts: &'a BTreeMap<ContactId, (DialerContact, Option<String>)>,
     pub(crate) listing: &'a BTreeMap<ContactId, Listed>,
     pub(crate) base_versions: &'a BTreeMap<ContactId, Version>,
-    /// Records with a conflict still open ([`Engine::open_conflicts`]).
+    /// Records with a conflict still open ([`Reading::open_conflicts`]).
     pub(crate) open_conflicts: BTreeSet<ContactId>,
     pub(crate) run_id: &'a str,
     pub(crate) lock: Option<&'a RunLock>,
@@ -125,7 +125,7 @@ impl Engine {
             contacts: &batch.contacts,
             listing: &reading.listing,
             base_versions: &batch.base_versions,
-            open_conflicts: self.open_conflicts(plan, reading).await,
+            open_conflicts: reading.open_conflicts(),
             run_id,
             lock,
             blocks_refused: &reading.blocks_refused,
@@ -142,30 +142,6 @@ impl Engine {
             .buffer_unordered(self.config.concurrency.max(1))
             .collect()
             .await
-    }
-
-    /// The records with an open conflict: those the index flags, and those
-    /// the store lists when the plan writes anything (a run that stopped
-    /// after filing a conflict, before saving its index, left one the index
-    /// does not know; a run that touches the record merges or settles it).
-    /// Idle runs spend no request on it.
-    async fn open_conflicts(&self, plan: &Plan, reading: &Reading) -> BTreeSet<ContactId> {
-        let mut open: BTreeSet<ContactId> = reading
-            .state
-            .index
-            .iter()
-            .filter(|(_, e)| e.conflict)
-            .map(|(id, _)| *id)
-            .collect();
-        if !plan.records.is_empty() {
-            match self.state.conflict_ids().await {
-                Ok(listed) => open.extend(listed),
-                Err(e) => {
-                    tracing::warn!(error = %e, "open conflicts not listed; the index's are used")
-                }
-            }
-        }
-        open
     }
 
     /// One record, unless the deadline has passed or the lease is lost. A

@@ -429,6 +429,14 @@ impl Engine {
             return Ok(());
         }
         self.hand_out_ids(&plan, reading).await?;
+        if !plan.records.is_empty() && reading.listed_conflicts.is_none() {
+            match self.state.conflict_ids().await {
+                Ok(listed) => reading.listed_conflicts = Some(listed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "open conflicts not listed; the index's are used")
+                }
+            }
+        }
         let outcomes = self
             .apply_all(&plan, reading, &batch, run_id, options, lock)
             .await;

@@ -57,9 +57,24 @@ pub(crate) struct Reading {
     /// Set once Notion's budget cannot be had before the deadline: the run
     /// reads and plans no further batch (it would only defer them all).
     pub out_of_budget: std::sync::atomic::AtomicBool,
+    /// The records `conflicts/` lists, read once per run by the first
+    /// batch that writes anything (idle runs spend no request on it): unlike
+    /// the index's flags, it knows a conflict filed by a run that stopped
+    /// before saving its index.
+    pub listed_conflicts: Option<BTreeSet<ContactId>>,
 }
 
 impl Reading {
+    /// The records with an open conflict: those the index flags and those
+    /// the store listed.
+    pub(crate) fn open_conflicts(&self) -> BTreeSet<ContactId> {
+        let flagged = self.state.index.iter().filter(|(_, e)| e.conflict);
+        flagged
+            .map(|(id, _)| *id)
+            .chain(self.listed_conflicts.iter().flatten().copied())
+            .collect()
+    }
+
     /// No further batch is taken: the deadline passed, or Notion's budget
     /// cannot be had before it.
     pub(crate) fn must_stop(&self, options: &RunOptions) -> bool {
@@ -341,6 +356,7 @@ impl Engine {
             seen_until,
             blocks_refused: Default::default(),
             out_of_budget: Default::default(),
+            listed_conflicts: None,
         })
     }
 

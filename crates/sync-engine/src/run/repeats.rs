@@ -118,7 +118,7 @@ impl Engine {
         let emptied = page
             .properties
             .get(&copy.id_property)
-            .is_some_and(|p| p.get("number").is_some_and(|n| n.is_null()));
+            .is_some_and(sync_core::schema::dialer_id_is_empty);
         if page.in_trash || !emptied {
             return Ok(());
         }
@@ -126,7 +126,7 @@ impl Engine {
         tracing::warn!(contact = %id, page = check.page_id, "the Dialer ID of the page a stalled run made was emptied; it is written back");
         let props = serde_json::Map::from_iter([(
             copy.id_property.clone(),
-            serde_json::json!({ "number": id.get() }),
+            sync_core::schema::dialer_id_value(id),
         )]);
         self.notion.update_page(&check.page_id, props).await?;
         Ok(())
